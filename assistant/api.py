@@ -1,0 +1,80 @@
+"""The library entry point: ``Assistant(settings).search(...)`` and friends."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import StoreError
+from .models import IndexStats, IngestReport, Paper, SearchResult
+from .settings import Settings
+
+__all__ = ["Assistant"]
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    """A literature-review assistant over one index; models load on first use."""
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        self.settings = settings or Settings(**overrides)
+        self._index = None
+        self._progress = None
+
+    # -- index ----------------------------------------------------------------------------
+
+    def _open_index(self, *, create: bool = False, rebuild: bool = False):
+        from .index import Index
+
+        embedder = self._index.embedder if self._index is not None else None
+        self._index = Index(self.settings, embedder=embedder, create=create, rebuild=rebuild)
+        return self._index
+
+    @property
+    def index(self):
+        """The open index; built from the configured corpus when there is none yet."""
+        if self._index is None:
+            try:
+                self._open_index()
+            except StoreError as exc:
+                if "no index" not in str(exc):
+                    raise
+                log.info("no index yet: building it from the configured corpus")
+                self.ingest()
+        return self._index
+
+    def read_corpus(self, paths: Sequence[str | Path] | None = None) -> list[Paper]:
+        """Papers from files (default: the configured corpus, else the bundled one)."""
+        from .corpus import bundled_corpus_paths, read_papers
+
+        chosen = [Path(p) for p in (paths or self.settings.paths.corpus)] or bundled_corpus_paths()
+        existing = self._index.existing_ids() if self._index is not None else None
+        return read_papers(chosen, existing=existing)
+
+    def ingest(
+        self, paths: Sequence[str | Path] | None = None, *, rebuild: bool = False, progress=None
+    ) -> IngestReport:
+        """Index papers from files (default: configured/bundled corpus); incremental."""
+        if self._index is None or rebuild:
+            self._open_index(create=True, rebuild=rebuild)
+        papers = self.read_corpus(paths)  # parse everything before writing anything
+        return self._index.ingest(papers, progress=progress or self._progress)
+
+    def search(self, query: str, k: int | None = None) -> SearchResult:
+        """Papers for a query, best first, with their best passages."""
+        return SearchResult(query=query, hits=self.index.search(query, k))
+
+    def paper(self, paper_id: str) -> Paper:
+        """One paper by id."""
+        from .errors import QueryError
+
+        found = self.index.papers([paper_id])
+        if not found:
+            raise QueryError(f"no paper with id {paper_id!r} in the index: `review search` shows ids")
+        return found[0]
+
+    def stats(self) -> IndexStats:
+        """What the index holds."""
+        return self.index.stats()

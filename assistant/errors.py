@@ -1,0 +1,61 @@
+"""Errors raised by review.
+
+Every error a user can cause or fix is a ``ReviewError``; its message says what went wrong
+and what to do next. The CLI prints it as one line on stderr and exits non-zero.
+
+    ReviewError
+    ├── ConfigError          bad setting, missing model file, unknown backend
+    ├── CorpusError          unreadable / malformed corpus file (names file and line)
+    ├── StoreError           no index, unreachable server, corrupt store
+    │   └── IndexMismatchError   index built by another embedder
+    ├── QueryError           empty or unusable query
+    └── ModelError           LLM or embedder failed to load or to answer
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "CorpusError",
+    "IndexMismatchError",
+    "ModelError",
+    "QueryError",
+    "ReviewError",
+    "StoreError",
+]
+
+
+class ReviewError(Exception):
+    """Base class: a problem the user can act on; the message says how."""
+
+
+class ConfigError(ReviewError):
+    """A setting is invalid or points at something that does not exist."""
+
+
+class CorpusError(ReviewError):
+    """A corpus file cannot be read or parsed."""
+
+    def __init__(self, message: str, *, path: object = None, line: int | None = None) -> None:
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(where + message)
+        self.path = path
+        self.line = line
+
+
+class StoreError(ReviewError):
+    """The index is missing, unreachable or inconsistent."""
+
+
+class IndexMismatchError(StoreError):
+    """The index was built with a different embedder than the configured one."""
+
+
+class QueryError(ReviewError):
+    """A query is empty or otherwise unusable."""
+
+
+class ModelError(ReviewError):
+    """A model (embedder, LLM, judge) could not be loaded or failed to answer."""

@@ -1,0 +1,100 @@
+"""The data: pydantic models shared by the library, the CLI (``--json``) and the evals."""
+
+from __future__ import annotations
+
+import hashlib
+
+from pydantic import BaseModel, Field
+
+
+class Paper(BaseModel):
+    """One paper of the corpus: a stable id a user can type and cite, and its abstract."""
+
+    id: str = Field(description="Short, stable, human-readable id, e.g. 'breadcrumbs-2023'.")
+    title: str
+    abstract: str
+    date: str | None = Field(None, description="As precise as the source gives it: '2023-12-11', '2022-04', 'Jan 23'.")
+    year: int | None = Field(None, description="Only when the source states it.")
+    authors: list[str] = Field(default_factory=list)
+    author_count: int | None = None
+    organization: str | None = None
+    upvotes: int | None = None
+    url: str | None = None
+    sources: list[str] = Field(default_factory=list, description="Files (and lines) this paper was read from.")
+
+    def content_hash(self) -> str:
+        """Hash of what gets embedded: a changed title or abstract means new chunks."""
+        return hashlib.sha256(f"{self.title}\n{self.abstract}".encode()).hexdigest()[:16]
+
+    def _repr_markdown_(self) -> str:
+        meta = ", ".join(x for x in (self.date, self.organization) if x)
+        return f"**{self.title}** (`{self.id}`{', ' + meta if meta else ''})\n\n{self.abstract}"
+
+
+class Chunk(BaseModel):
+    """A sentence-aware window of one abstract; sentences are 0-based, end exclusive."""
+
+    id: str
+    paper_id: str
+    text: str
+    sentence_start: int
+    sentence_end: int
+
+
+class Passage(BaseModel):
+    """A retrieved chunk as shown to the user."""
+
+    text: str
+    sentence_start: int
+    sentence_end: int
+    score: float = 0.0
+
+
+class Hit(BaseModel):
+    """A paper found by search, best passages first."""
+
+    paper_id: str
+    title: str
+    score: float
+    date: str | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    passages: list[Passage] = Field(default_factory=list)
+
+
+class SearchResult(BaseModel):
+    """Hits for one query, best first."""
+
+    query: str
+    hits: list[Hit]
+
+    def _repr_markdown_(self) -> str:
+        lines = [f"**{self.query}**", ""]
+        for i, h in enumerate(self.hits, 1):
+            lines.append(f"{i}. **{h.title}** `{h.paper_id}` ({h.score:.3f})")
+            if h.passages:
+                lines.append(f"   > {h.passages[0].text}")
+        return "\n".join(lines)
+
+
+class IndexStats(BaseModel):
+    """What the index holds."""
+
+    papers: int
+    chunks: int
+    embedder: str
+    dimension: int | None
+    store: str
+    size_bytes: int | None = None
+
+
+class IngestReport(BaseModel):
+    """What an ingest did."""
+
+    papers_seen: int
+    added: int
+    updated: int
+    unchanged: int
+    removed: int = 0
+    chunks_embedded: int
+    seconds: float

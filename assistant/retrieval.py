@@ -1,0 +1,79 @@
+"""Hybrid retrieval: dense + BM25 chunk rankings, fused by weighted reciprocal rank, per paper."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .models import Chunk, Hit, Passage, Paper
+from .settings import RetrievalSettings
+
+__all__ = ["fuse"]
+
+
+@dataclass
+class _PaperScore:
+    score: float = 0.0
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    chunks: dict[str, float] = field(default_factory=dict)
+
+
+def _paper_ranking(chunk_ids: list[str], chunk_paper: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """Papers in order of their best chunk, with their chunks in rank order."""
+    order: dict[str, list[str]] = {}
+    for cid in chunk_ids:
+        order.setdefault(chunk_paper[cid], []).append(cid)
+    return list(order.items())
+
+
+def fuse(
+    dense: list[tuple[str, float]],
+    lexical: list[tuple[str, float]],
+    chunks: dict[str, Chunk],
+    papers: dict[str, Paper],
+    settings: RetrievalSettings,
+    k: int,
+) -> list[Hit]:
+    """Reciprocal-rank fusion at the paper level; each hit keeps its best passages.
+
+    Fusing papers rather than chunks keeps one long abstract's many chunks from crowding the
+    list; a chunk's own fused score orders the passages shown for its paper.
+    """
+    chunk_paper = {cid: c.paper_id for cid, c in chunks.items()}
+    scores: dict[str, _PaperScore] = defaultdict(_PaperScore)
+    for ranking, weight, attr in ((dense, settings.dense_weight, "dense_rank"), (lexical, settings.lexical_weight, "lexical_rank")):
+        ids = [cid for cid, _ in ranking if cid in chunk_paper and chunk_paper[cid] in papers]
+        for rank, (pid, cids) in enumerate(_paper_ranking(ids, chunk_paper), 1):
+            entry = scores[pid]
+            entry.score += weight / (settings.rrf_k + rank)
+            setattr(entry, attr, rank)
+        for rank, cid in enumerate(ids, 1):
+            entry = scores[chunk_paper[cid]]
+            entry.chunks[cid] = entry.chunks.get(cid, 0.0) + weight / (settings.rrf_k + rank)
+    best = sorted(scores.items(), key=lambda kv: (-kv[1].score, kv[0]))[:k]
+    hits = []
+    for pid, entry in best:
+        top = sorted(entry.chunks.items(), key=lambda kv: -kv[1])[: settings.passages]
+        passages = [
+            Passage(
+                text=chunks[cid].text,
+                sentence_start=chunks[cid].sentence_start,
+                sentence_end=chunks[cid].sentence_end,
+                score=round(s, 6),
+            )
+            for cid, s in top
+        ]
+        paper = papers[pid]
+        hits.append(
+            Hit(
+                paper_id=pid,
+                title=paper.title,
+                date=paper.date,
+                score=round(entry.score, 6),
+                dense_rank=entry.dense_rank,
+                lexical_rank=entry.lexical_rank,
+                passages=passages,
+            )
+        )
+    return hits

@@ -1,0 +1,170 @@
+"""Settings: one root with documented sections.
+
+Precedence, highest first: explicit arguments (CLI flags), ``REVIEW_*`` environment variables
+(nested with ``__``, e.g. ``REVIEW_EMBEDDING__MODEL``), ``review.toml`` (or the file named by
+``REVIEW_CONFIG``), defaults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["Settings", "describe_settings"]
+
+BUNDLED_EMBEDDER = "all-MiniLM-L6-v2"
+BUNDLED_LLM = "bundled:gemma3-270m-q4_k_m"
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("REVIEW_CONFIG", "review.toml"))
+
+
+def _default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "review"
+
+
+class PathsSettings(BaseModel):
+    store: Path = Field(Path("store"), description="Directory of the embedded Chroma index.")
+    corpus: list[Path] = Field(
+        default_factory=list,
+        description="Corpus files to index when none are given; empty means the bundled corpus.",
+    )
+    cache: Path = Field(default_factory=_default_cache, description="Assembled models and other caches.")
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        BUNDLED_EMBEDDER,
+        description="sentence-transformers model name or local path; the default is bundled.",
+    )
+    batch_size: int = Field(64, ge=1, description="Texts per encode batch.")
+    device: str = Field("cpu", description="torch device for the embedder: cpu, cuda, mps.")
+    query_prefix: str = Field("", description="Prepended to queries (e.g. 'query: ' for E5 models).")
+    document_prefix: str = Field("", description="Prepended to chunks before embedding.")
+    allow_download: bool = Field(
+        False, description="Let sentence-transformers fetch a model from a hub; off keeps review offline."
+    )
+
+
+class ChunkSettings(BaseModel):
+    sentences: int = Field(3, ge=1, description="Sentences per chunk.")
+    overlap: int = Field(1, ge=0, description="Sentences shared by neighbouring chunks.")
+
+
+class StoreSettings(BaseModel):
+    backend: Literal["chroma", "chroma-http"] = Field(
+        "chroma", description="Embedded Chroma in paths.store, or a Chroma server at store.url."
+    )
+    url: str | None = Field(None, description="Chroma server URL for backend chroma-http, e.g. http://127.0.0.1:8000.")
+    collection: str = Field("review", description="Collection name prefix.")
+
+
+class RetrievalSettings(BaseModel):
+    k: int = Field(10, ge=1, description="Papers returned by search.")
+    candidates: int = Field(100, ge=1, description="Chunks fetched from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+    passages: int = Field(2, ge=1, description="Best passages kept per paper.")
+
+
+class LLMSettings(BaseModel):
+    model: str = Field(BUNDLED_LLM, description="GGUF path, or the bundled Gemma 3 270M.")
+    url: str | None = Field(None, description="OpenAI-compatible server (llama.cpp server, vLLM): used instead of a local GGUF.")
+    api_model: str = Field("default", description="Model name sent to the server.")
+    n_gpu_layers: int = Field(-1, description="Layers offloaded to the GPU when the build supports it (-1 = all).")
+    n_ctx: int = Field(4096, ge=256, description="Context window in tokens.")
+    n_threads: int | None = Field(None, description="CPU threads; default: llama.cpp's choice.")
+    seed: int = Field(0, description="Sampling seed.")
+    temperature: float = Field(0.0, ge=0, description="Sampling temperature.")
+    max_tokens: int = Field(384, ge=16, description="Generated tokens per answer.")
+    mode: Literal["auto", "generative", "extractive"] = Field(
+        "auto", description="auto: generate, fall back to extractive when generation is unusable."
+    )
+
+
+class JudgeSettings(BaseModel):
+    kind: Literal["cross-encoder", "embedding"] = Field("cross-encoder", description="Support judge.")
+    threshold: float = Field(0.5, ge=0, le=1, description="Support score at or above which a citation stands.")
+
+
+class Settings(BaseSettings):
+    """All of review's settings; every field is documented and shown by `review config`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="REVIEW_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    paths: PathsSettings = Field(default_factory=PathsSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunks: ChunkSettings = Field(default_factory=ChunkSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    judge: JudgeSettings = Field(default_factory=JudgeSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
+        return (init_settings, env_settings, toml)
+
+    def fingerprint(self) -> str:
+        """Short hash of everything that changes results; stamped on answers and reports."""
+        data = self.model_dump(mode="json", exclude={"paths": {"cache"}})
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def describe_settings(settings: Settings, overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every resolved setting with where it came from: flag, env, file or default."""
+    overrides = _flatten(overrides or {})
+    toml_values: dict[str, Any] = {}
+    path = _config_file()
+    if path.is_file():
+        import tomllib
+
+        toml_values = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+    env = {k.upper(): v for k, v in os.environ.items()}
+    rows = []
+    for name, value in _flatten(settings.model_dump(mode="json")).items():
+        env_name = "REVIEW_" + name.replace(".", "__").upper()
+        if name in overrides:
+            source = "flag"
+        elif env_name in env:
+            source = f"env {env_name}"
+        elif name in toml_values:
+            source = f"file {path}"
+        else:
+            source = "default"
+        rows.append({"name": name, "value": value, "source": source})
+    return rows

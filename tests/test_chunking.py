@@ -1,0 +1,37 @@
+from assistant.chunking import chunk_paper, split_sentences
+from assistant.models import Paper
+
+
+def test_split_keeps_abbreviations_and_decimals():
+    text = "We use e.g. LoRA adapters. Accuracy rises by 3.5 points vs. the baseline. It works! Does it?"
+    assert split_sentences(text) == [
+        "We use e.g. LoRA adapters.",
+        "Accuracy rises by 3.5 points vs. the baseline.",
+        "It works!",
+        "Does it?",
+    ]
+
+
+def test_split_empty():
+    assert split_sentences("   ") == []
+
+
+def _paper(n: int) -> Paper:
+    return Paper(id="p-2024", title="T", abstract=" ".join(f"Sentence number {i}." for i in range(n)))
+
+
+def test_windows_cover_every_sentence_with_overlap():
+    chunks = chunk_paper(_paper(7), sentences_per_chunk=3, overlap=1)
+    assert [(c.sentence_start, c.sentence_end) for c in chunks] == [(0, 3), (2, 5), (4, 7)]
+    assert chunks[1].text == "Sentence number 2. Sentence number 3. Sentence number 4."
+    assert [c.id for c in chunks] == ["p-2024#0", "p-2024#1", "p-2024#2"]
+
+
+def test_short_abstract_is_one_chunk():
+    chunks = chunk_paper(_paper(2), sentences_per_chunk=3, overlap=1)
+    assert len(chunks) == 1 and (chunks[0].sentence_start, chunks[0].sentence_end) == (0, 2)
+
+
+def test_overlap_not_smaller_than_window_still_advances():
+    chunks = chunk_paper(_paper(4), sentences_per_chunk=2, overlap=5)
+    assert [(c.sentence_start, c.sentence_end) for c in chunks] == [(0, 2), (1, 3), (2, 4)]

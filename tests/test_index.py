@@ -1,0 +1,127 @@
+"""Index logic on a real Chroma store with a fake embedder (fast), plus the embedder check."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.errors import IndexMismatchError, QueryError, StoreError
+from assistant.index import Index
+from assistant.models import Paper
+
+
+def _papers(n: int, tag: str = "") -> list[Paper]:
+    return [
+        Paper(
+            id=f"paper{i}-2024",
+            title=f"Paper {i} title",
+            abstract=f"Topic {i} studies alpha{i} methods{tag}. It finds beta{i} results. Gamma{i} follows. Delta{i} ends.",
+        )
+        for i in range(n)
+    ]
+
+
+class Boom(Exception):
+    pass
+
+
+def test_reingest_unchanged_does_no_embedding(settings_factory, fake_embedder):
+    idx = Index(settings_factory(), embedder=fake_embedder, create=True)
+    first = idx.ingest(_papers(5))
+    assert (first.added, first.unchanged, first.chunks_embedded) == (5, 0, 10)
+    texts = fake_embedder.texts
+    again = idx.ingest(_papers(5))
+    assert (again.added, again.updated, again.unchanged, again.chunks_embedded) == (0, 0, 5, 0)
+    assert fake_embedder.texts == texts
+
+
+def test_changed_abstract_replaces_its_chunks(settings_factory, fake_embedder):
+    idx = Index(settings_factory(), embedder=fake_embedder, create=True)
+    idx.ingest(_papers(3))
+    changed = _papers(3)
+    changed[1] = changed[1].model_copy(update={"abstract": "One short sentence now."})
+    report = idx.ingest(changed)
+    assert (report.updated, report.unchanged) == (1, 2)
+    chunk_papers = list(idx.store.chunk_paper_ids().values())
+    assert chunk_papers.count("paper1-2024") == 1
+    assert idx.stats().chunks == 5
+    assert idx.papers(["paper1-2024"])[0].abstract == "One short sentence now."
+
+
+def test_interrupted_ingest_recovers_without_duplicates(settings_factory, fake_embedder):
+    settings = settings_factory()
+
+    class Flaky(type(fake_embedder)):
+        def embed_documents(self, texts):
+            if self.calls == 1:
+                self.calls += 1
+                raise Boom("killed mid-way")
+            return super().embed_documents(texts)
+
+    flaky = Flaky()
+    papers = _papers(300)
+    idx = Index(settings, embedder=flaky, create=True)
+    with pytest.raises(Boom):
+        idx.ingest(papers)
+    partial = idx.stats()
+    assert 0 < partial.papers < 300
+    # the store is consistent: every committed paper has all of its chunks
+    assert partial.chunks >= partial.papers * 2
+    idx2 = Index(settings, embedder=fake_embedder)
+    report = idx2.ingest(papers)
+    assert report.unchanged == partial.papers and report.added == 300 - partial.papers
+    stats = idx2.stats()
+    assert (stats.papers, stats.chunks) == (300, 600)
+
+
+def test_orphan_chunks_from_a_killed_run_are_cleaned(settings_factory, fake_embedder):
+    idx = Index(settings_factory(), embedder=fake_embedder, create=True)
+    idx.ingest(_papers(2))
+    # chunks written, paper record never committed (what a kill between the two leaves)
+    from assistant.chunking import chunk_paper
+
+    ghost = Paper(id="ghost-2020", title="Ghost", abstract="Never committed. Really not.")
+    chunks = chunk_paper(ghost)
+    idx.store.add_chunks(chunks, fake_embedder.embed_documents([c.text for c in chunks]), {"ghost-2020": "x"})
+    assert "ghost-2020" not in {h.paper_id for h in idx.search("ghost never committed")}
+    idx.ingest(_papers(2))
+    assert "ghost-2020" not in idx.store.chunk_paper_ids().values()
+
+
+def test_search_finds_and_rejects_empty(settings_factory, fake_embedder):
+    idx = Index(settings_factory(), embedder=fake_embedder, create=True)
+    idx.ingest(_papers(20))
+    hits = idx.search("beta7 results", k=3)
+    assert hits[0].paper_id == "paper7-2024"
+    assert hits[0].passages and hits[0].passages[0].sentence_end > hits[0].passages[0].sentence_start
+    with pytest.raises(QueryError):
+        idx.search("   ")
+
+
+def test_lexical_cache_follows_index_changes(settings_factory, fake_embedder):
+    settings = settings_factory()
+    idx = Index(settings, embedder=fake_embedder, create=True)
+    idx.ingest(_papers(3))
+    assert idx.search("alpha2", k=1)[0].paper_id == "paper2-2024"
+    extra = Paper(id="zeta-2024", title="Zeta", abstract="Zebra quokka methods.")
+    Index(settings, embedder=fake_embedder).ingest([extra])
+    # a fresh process (new Index) must see the new paper lexically
+    assert Index(settings, embedder=fake_embedder).search("quokka", k=1)[0].paper_id == "zeta-2024"
+
+
+def test_other_embedder_is_a_clear_error(settings_factory, fake_embedder):
+    settings = settings_factory()
+    Index(settings, embedder=fake_embedder, create=True).ingest(_papers(1))
+
+    class Other(type(fake_embedder)):
+        name = "other-model"
+        dimension = 32
+
+    with pytest.raises(IndexMismatchError, match="review ingest --rebuild"):
+        Index(settings, embedder=Other())
+    rebuilt = Index(settings, embedder=Other(), rebuild=True)
+    assert rebuilt.stats().papers == 0 and rebuilt.stats().embedder == "other-model"
+
+
+def test_missing_index_says_how_to_build(settings_factory, fake_embedder):
+    with pytest.raises(StoreError, match="review ingest"):
+        Index(settings_factory(), embedder=fake_embedder)
