@@ -1,8 +1,8 @@
 """review: a local literature-review assistant over paper abstracts.
 
-    from assistant import Assistant
-    a = Assistant()
-    a.search("methods that merge fine-tuned models")
+from assistant import Assistant
+a = Assistant()
+a.search("methods that merge fine-tuned models")
 """
 
 from __future__ import annotations

@@ -10,8 +10,31 @@ __all__ = ["chunk_paper", "split_sentences"]
 
 # Tokens ending in '.' that rarely end a sentence in abstracts.
 _ABBREVIATIONS = {
-    "e.g", "i.e", "et al", "al", "etc", "vs", "fig", "figs", "eq", "eqs", "sec", "ref", "refs",
-    "approx", "cf", "resp", "no", "dr", "mr", "ms", "prof", "st", "u.s", "inc", "ltd",
+    "e.g",
+    "i.e",
+    "et al",
+    "al",
+    "etc",
+    "vs",
+    "fig",
+    "figs",
+    "eq",
+    "eqs",
+    "sec",
+    "ref",
+    "refs",
+    "approx",
+    "cf",
+    "resp",
+    "no",
+    "dr",
+    "mr",
+    "ms",
+    "prof",
+    "st",
+    "u.s",
+    "inc",
+    "ltd",
 }
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from .chunking import chunk_paper
 from .corpus.ids import normalize_title
@@ -60,7 +60,9 @@ class Index:
         todo = [p for p in papers if committed.get(p.id) != p.content_hash()]
         incoming = {p.id for p in papers}
         # Chunks whose paper record is missing are leftovers of an interrupted run.
-        orphans = {pid for pid in set(self.store.chunk_paper_ids().values()) if pid not in committed and pid not in incoming}
+        orphans = {
+            pid for pid in set(self.store.chunk_paper_ids().values()) if pid not in committed and pid not in incoming
+        }
         report = IngestReport(
             papers_seen=len(papers),
             added=sum(1 for p in todo if p.id not in committed),
@@ -125,7 +127,9 @@ class Index:
             committed = self.store.paper_hashes()
             titles = {p.id: p.title for p in self.store.get_papers()}
             chunks = [c for c in self.store.all_chunks() if c.paper_id in committed]
-            cached = LexicalIndex.build(chunks, [chunk_text_for_index(titles[c.paper_id], c) for c in chunks], generation)
+            cached = LexicalIndex.build(
+                chunks, [chunk_text_for_index(titles[c.paper_id], c) for c in chunks], generation
+            )
             try:
                 cached.save(directory)
             except OSError as exc:  # read-only store: search still works, just slower
@@ -138,7 +142,7 @@ class Index:
         """Papers for a query, best first, each with its best passages."""
         query = (query or "").strip()
         if not query:
-            raise QueryError("the query is empty: say what you are looking for, e.g. review search \"model merging\"")
+            raise QueryError('the query is empty: say what you are looking for, e.g. review search "model merging"')
         cfg = self.settings.retrieval
         k = k or cfg.k
         n = max(cfg.candidates, k * 4)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .models import Chunk
 
@@ -74,7 +74,9 @@ class LexicalIndex:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         self._retriever.save(str(tmp))
-        (tmp / "review.json").write_text(json.dumps({"generation": self.generation, "chunks": [c.model_dump() for c in self.chunks]}))
+        (tmp / "review.json").write_text(
+            json.dumps({"generation": self.generation, "chunks": [c.model_dump() for c in self.chunks]})
+        )
         shutil.rmtree(directory, ignore_errors=True)
         tmp.rename(directory)
 

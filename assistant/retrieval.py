@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .models import Chunk, Hit, Passage, Paper
+from .models import Chunk, Hit, Paper, Passage
 from .settings import RetrievalSettings
 
 __all__ = ["fuse"]
@@ -42,9 +42,12 @@ def fuse(
     """
     chunk_paper = {cid: c.paper_id for cid, c in chunks.items()}
     scores: dict[str, _PaperScore] = defaultdict(_PaperScore)
-    for ranking, weight, attr in ((dense, settings.dense_weight, "dense_rank"), (lexical, settings.lexical_weight, "lexical_rank")):
+    for ranking, weight, attr in (
+        (dense, settings.dense_weight, "dense_rank"),
+        (lexical, settings.lexical_weight, "lexical_rank"),
+    ):
         ids = [cid for cid, _ in ranking if cid in chunk_paper and chunk_paper[cid] in papers]
-        for rank, (pid, cids) in enumerate(_paper_ranking(ids, chunk_paper), 1):
+        for rank, (pid, _) in enumerate(_paper_ranking(ids, chunk_paper), 1):
             entry = scores[pid]
             entry.score += weight / (settings.rrf_k + rank)
             setattr(entry, attr, rank)

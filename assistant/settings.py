@@ -83,7 +83,9 @@ class RetrievalSettings(BaseModel):
 
 class LLMSettings(BaseModel):
     model: str = Field(BUNDLED_LLM, description="GGUF path, or the bundled Gemma 3 270M.")
-    url: str | None = Field(None, description="OpenAI-compatible server (llama.cpp server, vLLM): used instead of a local GGUF.")
+    url: str | None = Field(
+        None, description="OpenAI-compatible server (llama.cpp server, vLLM): used instead of a local GGUF."
+    )
     api_model: str = Field("default", description="Model name sent to the server.")
     n_gpu_layers: int = Field(-1, description="Layers offloaded to the GPU when the build supports it (-1 = all).")
     n_ctx: int = Field(4096, ge=256, description="Context window in tokens.")

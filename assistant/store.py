@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import IndexMismatchError, StoreError
 from .models import Chunk, Paper
@@ -116,7 +117,9 @@ class ChromaStore:
         except StoreError:
             raise
         except Exception as exc:
-            raise StoreError(f"cannot open the Chroma store at {self.location if hasattr(self, 'location') else cfg.url}: {exc}") from exc
+            raise StoreError(
+                f"cannot open the Chroma store at {self.location if hasattr(self, 'location') else cfg.url}: {exc}"
+            ) from exc
         self._chunks_name = f"{cfg.collection}_chunks"
         self._papers_name = f"{cfg.collection}_papers"
         if rebuild:
@@ -215,7 +218,9 @@ class ChromaStore:
         """Paper records, all or by id (missing ids are skipped)."""
         if paper_ids is not None and not paper_ids:
             return []
-        got = self._papers.get(ids=list(paper_ids) if paper_ids is not None else None, include=["documents", "metadatas"])
+        got = self._papers.get(
+            ids=list(paper_ids) if paper_ids is not None else None, include=["documents", "metadatas"]
+        )
         return [_paper_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])]
 
     def paper_embeddings(self, paper_ids: Sequence[str]) -> dict[str, list[float]]:
@@ -227,7 +232,9 @@ class ChromaStore:
         """Every chunk (for the lexical index)."""
         got = self._chunks.get(include=["documents", "metadatas"])
         return [
-            Chunk(id=i, paper_id=m["paper_id"], text=d, sentence_start=m["sentence_start"], sentence_end=m["sentence_end"])
+            Chunk(
+                id=i, paper_id=m["paper_id"], text=d, sentence_start=m["sentence_start"], sentence_end=m["sentence_end"]
+            )
             for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])
         ]
 
@@ -241,7 +248,9 @@ class ChromaStore:
         )
         out = []
         for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
-            chunk = Chunk(id=i, paper_id=m["paper_id"], text=d, sentence_start=m["sentence_start"], sentence_end=m["sentence_end"])
+            chunk = Chunk(
+                id=i, paper_id=m["paper_id"], text=d, sentence_start=m["sentence_start"], sentence_end=m["sentence_end"]
+            )
             out.append((chunk, 1.0 - float(dist)))
         return out
 

@@ -9,7 +9,9 @@ def _setup():
     for pid in ("a", "b", "c"):
         papers[pid] = Paper(id=pid, title=pid.upper(), abstract="x")
         for i in range(2):
-            chunks[f"{pid}#{i}"] = Chunk(id=f"{pid}#{i}", paper_id=pid, text=f"{pid}{i}", sentence_start=i, sentence_end=i + 1)
+            chunks[f"{pid}#{i}"] = Chunk(
+                id=f"{pid}#{i}", paper_id=pid, text=f"{pid}{i}", sentence_start=i, sentence_end=i + 1
+            )
     return chunks, papers
 
 

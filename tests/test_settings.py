@@ -5,7 +5,7 @@ from assistant.settings import Settings, describe_settings
 
 def test_env_file_and_flag_precedence(tmp_path, monkeypatch):
     toml = tmp_path / "review.toml"
-    toml.write_text('[retrieval]\nk = 7\n[chunks]\nsentences = 4\n')
+    toml.write_text("[retrieval]\nk = 7\n[chunks]\nsentences = 4\n")
     monkeypatch.setenv("REVIEW_CONFIG", str(toml))
     monkeypatch.setenv("REVIEW_CHUNKS__SENTENCES", "5")
     s = Settings(retrieval={"rrf_k": 10})

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from .common import fail, state
+from .common import state
 
 __all__ = ["app", "main"]
 
@@ -17,9 +17,9 @@ app = typer.Typer(
         "review: a local literature-review assistant over paper abstracts.\n\n"
         "Examples:\n\n"
         "  review ingest                      # index the bundled corpus\n\n"
-        "  review search \"weight averaging of fine-tuned models\" -k 5\n\n"
+        '  review search "weight averaging of fine-tuned models" -k 5\n\n'
         "  review show breadcrumbs-2023\n\n"
-        "  review ask \"how does RL affect knowledge recall?\""
+        '  review ask "how does RL affect knowledge recall?"'
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -29,9 +29,13 @@ app = typer.Typer(
 
 @app.callback()
 def _global(
-    store: Annotated[Optional[str], typer.Option(help="Index directory (default: store/).", show_default=False)] = None,
-    store_url: Annotated[Optional[str], typer.Option(help="Use a Chroma server at this URL instead.", show_default=False)] = None,
-    embedder: Annotated[Optional[str], typer.Option(help="sentence-transformers model name or path.", show_default=False)] = None,
+    store: Annotated[str | None, typer.Option(help="Index directory (default: store/).", show_default=False)] = None,
+    store_url: Annotated[
+        str | None, typer.Option(help="Use a Chroma server at this URL instead.", show_default=False)
+    ] = None,
+    embedder: Annotated[
+        str | None, typer.Option(help="sentence-transformers model name or path.", show_default=False)
+    ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v info, -vv debug logs.")] = 0,
 ) -> None:
     """Global options (they override REVIEW_* variables and review.toml)."""

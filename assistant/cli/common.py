@@ -35,7 +35,9 @@ class State:
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(x) for x in err["loc"])
-            raise ConfigError(f"invalid setting {where}: {err['msg']} (check flags, REVIEW_* variables and review.toml)") from exc
+            raise ConfigError(
+                f"invalid setting {where}: {err['msg']} (check flags, REVIEW_* variables and review.toml)"
+            ) from exc
 
     def assistant(self):
         """An Assistant on the resolved settings, with a progress bar for index builds."""
@@ -104,8 +106,12 @@ class _Bar:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                console=console_err(), transient=False,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console_err(),
+                transient=False,
             )
             self._progress.start()
             self._task = self._progress.add_task(self.label, total=total)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -10,8 +10,15 @@ from .common import command, console_err, print_json, progress_bar, state
 
 
 def ingest(
-    files: Annotated[Optional[list[str]], typer.Argument(help="JSONL, BibTeX or Daily Papers .txt files; default: the bundled corpus.", show_default=False)] = None,
-    rebuild: Annotated[bool, typer.Option(help="Drop the index and build it anew (e.g. after changing the embedder).")] = False,
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="JSONL, BibTeX or Daily Papers .txt files; default: the bundled corpus.", show_default=False
+        ),
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option(help="Drop the index and build it anew (e.g. after changing the embedder).")
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Index papers (incremental: unchanged papers cost nothing; safe to interrupt and rerun).

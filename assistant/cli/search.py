@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,7 +11,10 @@ from .common import command, print_json, state
 
 def search(
     query: Annotated[str, typer.Argument(help="What to look for, in your own words.")],
-    k: Annotated[Optional[int], typer.Option("-k", "--k", help="Number of papers (default: retrieval.k = 10).", show_default=False, min=1)] = None,
+    k: Annotated[
+        int | None,
+        typer.Option("-k", "--k", help="Number of papers (default: retrieval.k = 10).", show_default=False, min=1),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON list of hits, best first.")] = False,
 ) -> None:
     """Rank papers for a query (dense + BM25, fused), with their best passages.
