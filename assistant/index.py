@@ -81,6 +81,7 @@ class Index:
             for batch in _batches(todo, self.settings.chunks.sentences):
                 report.chunks_embedded += self._ingest_batch(batch)
                 done += len(batch)
+                log.info("indexed %d/%d papers", done, len(todo))
                 if progress:
                     progress(done, len(todo))
             self.store.bump_generation()
