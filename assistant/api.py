@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StoreError
-from .models import IndexStats, IngestReport, Paper, SearchResult
+from .models import Answer, IndexStats, IngestReport, Paper, SearchResult
 from .settings import Settings
 
 __all__ = ["Assistant"]
@@ -23,6 +23,8 @@ class Assistant:
         self.settings = settings or Settings(**overrides)
         self._index = None
         self._progress = None
+        self._llm = None
+        self._judge = None
 
     # -- index ----------------------------------------------------------------------------
 
@@ -79,3 +81,32 @@ class Assistant:
     def stats(self) -> IndexStats:
         """What the index holds."""
         return self.index.stats()
+
+    # -- ask ------------------------------------------------------------------------------
+
+    @property
+    def llm(self):
+        """The configured LLM backend (loaded on first use)."""
+        if self._llm is None:
+            from .llm import load_llm
+
+            self._llm = load_llm(self.settings.llm, self.settings.paths.cache)
+        return self._llm
+
+    @property
+    def judge(self):
+        """The support judge (loaded on first use)."""
+        if self._judge is None:
+            from .judge import load_judge
+
+            self._judge = load_judge(self.settings.judge.kind)
+        return self._judge
+
+    def ask(self, question: str, *, k: int | None = None, mode: str | None = None, on_text=None) -> Answer:
+        """A cited answer, checked against the cited abstracts; refuses when the corpus is silent."""
+        from .ask import AskPipeline
+
+        pipeline = AskPipeline(self.settings, self.index, lambda: self.llm, lambda: self.judge)
+        answer = pipeline.run(question, k=k, mode=mode, on_text=on_text)
+        answer.judge = getattr(self._judge, "name", None) if self._judge is not None else None
+        return answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -57,6 +58,7 @@ class Hit(BaseModel):
     title: str
     score: float
     date: str | None = None
+    similarity: float | None = Field(None, description="Best cosine similarity of its chunks to the query.")
     dense_rank: int | None = None
     lexical_rank: int | None = None
     passages: list[Passage] = Field(default_factory=list)
@@ -98,3 +100,59 @@ class IngestReport(BaseModel):
     removed: int = 0
     chunks_embedded: int
     seconds: float
+
+
+class Statement(BaseModel):
+    """One statement of an answer, its citations (paper ids) and the judge's verdict."""
+
+    text: str
+    citations: list[str] = Field(default_factory=list, description="Paper ids whose abstracts support the statement.")
+    supported: bool = False
+    support: float = Field(0.0, description="Best support score among the cited sources (0-1).")
+    dropped_citations: list[str] = Field(default_factory=list, description="Cited ids the judge rejected.")
+    source: Literal["generated", "extracted"] = "generated"
+
+
+class Reference(BaseModel):
+    """A numbered reference of an answer."""
+
+    n: int
+    paper_id: str
+    title: str
+    date: str | None = None
+
+
+class Answer(BaseModel):
+    """A cited answer; ``answer`` carries [n] markers that resolve to ``references``."""
+
+    question: str
+    answer: str
+    statements: list[Statement] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    refused: bool = False
+    reason: str | None = Field(None, description="Why the answer was refused or fell back.")
+    mode: Literal["generative", "extractive", "none"] = "none"
+    closest: list[Hit] = Field(default_factory=list, description="Closest papers, shown when refusing.")
+    timings: dict[str, float] = Field(default_factory=dict)
+    model: str | None = None
+    judge: str | None = None
+    fingerprint: str | None = None
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def to_markdown(self) -> str:
+        """The answer, then its references."""
+        lines = [self.answer, ""]
+        if self.references:
+            lines.append("**References**")
+            lines.append("")
+            for ref in self.references:
+                date = f", {ref.date}" if ref.date else ""
+                lines.append(f"[{ref.n}] {ref.title}{date} (`{ref.paper_id}`)")
+        elif self.closest:
+            lines.append("**Closest papers in the index**")
+            lines.append("")
+            for hit in self.closest:
+                lines.append(f"- {hit.title} (`{hit.paper_id}`)")
+        return "\n".join(lines).rstrip() + "\n"

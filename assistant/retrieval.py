@@ -14,6 +14,7 @@ __all__ = ["fuse"]
 @dataclass
 class _PaperScore:
     score: float = 0.0
+    similarity: float | None = None
     dense_rank: int | None = None
     lexical_rank: int | None = None
     chunks: dict[str, float] = field(default_factory=dict)
@@ -42,6 +43,11 @@ def fuse(
     """
     chunk_paper = {cid: c.paper_id for cid, c in chunks.items()}
     scores: dict[str, _PaperScore] = defaultdict(_PaperScore)
+    for cid, sim in dense:
+        pid = chunk_paper.get(cid)
+        if pid in papers:
+            entry = scores[pid]
+            entry.similarity = max(entry.similarity if entry.similarity is not None else -1.0, sim)
     for ranking, weight, attr in (
         (dense, settings.dense_weight, "dense_rank"),
         (lexical, settings.lexical_weight, "lexical_rank"),
@@ -74,6 +80,7 @@ def fuse(
                 title=paper.title,
                 date=paper.date,
                 score=round(entry.score, 6),
+                similarity=None if entry.similarity is None else round(entry.similarity, 4),
                 dense_rank=entry.dense_rank,
                 lexical_rank=entry.lexical_rank,
                 passages=passages,

@@ -92,10 +92,27 @@ class LLMSettings(BaseModel):
     n_threads: int | None = Field(None, description="CPU threads; default: llama.cpp's choice.")
     seed: int = Field(0, description="Sampling seed.")
     temperature: float = Field(0.0, ge=0, description="Sampling temperature.")
-    max_tokens: int = Field(384, ge=16, description="Generated tokens per answer.")
+    max_tokens: int = Field(256, ge=16, description="Generated tokens per answer.")
+    grammar: bool = Field(
+        True, description="Constrain output with a GBNF grammar so citations can only name given sources."
+    )
     mode: Literal["auto", "generative", "extractive"] = Field(
         "auto", description="auto: generate, fall back to extractive when generation is unusable."
     )
+
+
+class AskSettings(BaseModel):
+    k: int = Field(5, ge=1, le=20, description="Papers put in front of the model as numbered sources.")
+    min_relevance: float = Field(
+        0.35,
+        ge=-1,
+        le=1,
+        description="Best query-chunk cosine similarity below which the corpus is taken not to cover a question.",
+    )
+    passages: int = Field(1, ge=1, le=5, description="Best passages of each source shown to the model.")
+    max_statements: int = Field(4, ge=1, le=10, description="Statements per generated answer.")
+    max_citations: int = Field(3, ge=1, le=5, description="Citations per statement.")
+    extractive_sentences: int = Field(4, ge=1, le=10, description="Source sentences in an extractive answer.")
 
 
 class JudgeSettings(BaseModel):
@@ -116,6 +133,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    ask: AskSettings = Field(default_factory=AskSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
 
     @classmethod

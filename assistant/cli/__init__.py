@@ -59,9 +59,9 @@ def _global(
 
 
 def _register() -> None:
-    from . import config, ingest, search
+    from . import ask, config, ingest, search
 
-    for module in (ingest, search, config):
+    for module in (ingest, search, ask, config):
         module.register(app)
 
 

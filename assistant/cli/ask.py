@@ -1,0 +1,85 @@
+"""`review ask`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from .common import command, console_err, print_json, state
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in your own words.")],
+    k: Annotated[
+        int | None,
+        typer.Option(
+            "-k", "--k", help="Papers given to the model as sources (default: ask.k = 5).", show_default=False, min=1
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", "-m", help="A .gguf file to answer with (default: bundled Gemma 3 270M).", show_default=False
+        ),
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1.", show_default=False)
+    ] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="auto | generative | extractive (default: llm.mode = auto).", show_default=False)
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Answer a question from the indexed papers, with checked citations.
+
+    Each statement cites numbered sources; the support judge checks every citation against
+    the cited abstract. When the papers do not cover the question, it says so.
+
+    Examples:
+
+      review ask "how does RL affect knowledge recall?"
+
+      review ask "which methods merge fine-tuned models?" -k 8 --json
+
+      review ask "..." --model ~/models/qwen2.5-7b-instruct-q4_k_m.gguf
+
+      REVIEW_LLM__URL=http://127.0.0.1:8080/v1 review ask "..."
+    """
+    state.override("llm", "model", model)
+    state.override("llm", "url", url)
+    state.override("llm", "mode", mode)
+    a = state.assistant()
+    on_text = None
+    streaming = not json_out and sys.stdout.isatty()
+    if streaming:
+        err = console_err()
+        err.print("[dim]draft (checking follows):[/dim]")
+
+        def on_text(piece: str) -> None:
+            err.print(piece, end="", style="dim", highlight=False, markup=False)
+
+    answer = a.ask(question, k=k, on_text=on_text)
+    if streaming:
+        console_err().print()
+    if json_out:
+        print_json(answer)
+        return
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(answer.to_markdown()))
+    else:
+        typer.echo(answer.to_markdown())
+    if answer.refused and answer.reason:
+        console_err().print(f"[dim]{answer.reason}[/dim]")
+    elif answer.mode == "extractive":
+        console_err().print(
+            "[dim]extractive answer: quoted source sentences (the model's own statements did not pass the check)[/dim]"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(command(ask))

