@@ -106,6 +106,8 @@ class Assistant:
         """A cited answer, checked against the cited abstracts; refuses when the corpus is silent."""
         from .ask import AskPipeline
 
+        if (mode or self.settings.llm.mode) != "extractive":
+            self.llm  # noqa: B018 (a missing or broken model is reported even when the corpus is silent)
         pipeline = AskPipeline(self.settings, self.index, lambda: self.llm, lambda: self.judge)
         answer = pipeline.run(question, k=k, mode=mode, on_text=on_text)
         answer.judge = getattr(self._judge, "name", None) if self._judge is not None else None
