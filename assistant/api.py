@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StoreError
-from .models import Answer, IndexStats, IngestReport, Paper, SearchResult
+from .models import Answer, IndexStats, IngestReport, Outline, Paper, SearchResult
 from .settings import Settings
 
 __all__ = ["Assistant"]
@@ -112,3 +112,11 @@ class Assistant:
         answer = pipeline.run(question, k=k, mode=mode, on_text=on_text)
         answer.judge = getattr(self._judge, "name", None) if self._judge is not None else None
         return answer
+
+    # -- outline --------------------------------------------------------------------------
+
+    def outline(self, topic: str, *, depth: int | None = None, draft: bool = False) -> Outline:
+        """A CHIME-style hierarchy of the studies on ``topic``, each placed and cited."""
+        from .outline import OutlineBuilder
+
+        return OutlineBuilder(self.settings, self.index).build(topic, depth=depth, draft=draft)

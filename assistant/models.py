@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -156,3 +157,119 @@ class Answer(BaseModel):
             for hit in self.closest:
                 lines.append(f"- {hit.title} (`{hit.paper_id}`)")
         return "\n".join(lines).rstrip() + "\n"
+
+
+class OutlineStudy(BaseModel):
+    """A candidate study of an outline: its claim and where it was placed, with scores."""
+
+    paper_id: str
+    title: str
+    claim: str = Field(description="One sentence stating the study's main finding (extracted from its abstract).")
+    relevance: float = 0.0
+    assignments: dict[str, float] = Field(default_factory=dict, description="Category label -> fit score.")
+
+
+class OutlineNode(BaseModel):
+    """A category: label, one-line description, its papers and sub-categories."""
+
+    label: str
+    description: str = ""
+    papers: list[str] = Field(default_factory=list)
+    children: list[OutlineNode] = Field(default_factory=list)
+    draft: str | None = Field(None, description="A short cited paragraph (with --draft).")
+
+    def tree_dict(self) -> dict:
+        """The JSON tree: {label, description, papers, children} (+ draft when present)."""
+        out = {
+            "label": self.label,
+            "description": self.description,
+            "papers": list(self.papers),
+            "children": [c.tree_dict() for c in self.children],
+        }
+        if self.draft:
+            out["draft"] = self.draft
+        return out
+
+
+class Outline(BaseModel):
+    """A hierarchical related-work outline."""
+
+    topic: str
+    tree: OutlineNode
+    studies: list[OutlineStudy] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
+
+    def walk(self):
+        """Nodes depth-first, root first."""
+        stack = [self.tree]
+        while stack:
+            node = stack.pop(0)
+            yield node
+            stack[:0] = node.children
+
+    def to_json_dict(self) -> dict:
+        """{"topic", "tree", "references", "studies", "timings"}."""
+        return {
+            "topic": self.topic,
+            "tree": self.tree.tree_dict(),
+            "references": [r.model_dump() for r in self.references],
+            "studies": [s.model_dump() for s in self.studies],
+            "timings": self.timings,
+        }
+
+    def to_markdown(self) -> str:
+        """Numbered headings, a bullet per study with its claim and citation, References."""
+        numbers = {r.paper_id: r.n for r in self.references}
+        claims = {s.paper_id: s.claim for s in self.studies}
+        lines = [f"# Related work: {self.tree.label}", "", self.tree.description, ""]
+
+        def emit(node: OutlineNode, prefix: str, level: int) -> None:
+            for i, child in enumerate(node.children, 1):
+                num = f"{prefix}{i}."
+                lines.append(f"{'#' * min(6, level + 1)} {num} {child.label}")
+                lines.append("")
+                if child.description:
+                    lines.append(f"_{child.description}_")
+                    lines.append("")
+                if child.draft:
+                    lines.append(child.draft)
+                    lines.append("")
+                for pid in child.papers:
+                    lines.append(f"- {claims.get(pid, pid)} [{numbers[pid]}]")
+                if child.papers:
+                    lines.append("")
+                emit(child, num, level + 1)
+
+        for pid in self.tree.papers:
+            lines.append(f"- {claims.get(pid, pid)} [{numbers[pid]}]")
+        emit(self.tree, "", 1)
+        lines.append("## References")
+        lines.append("")
+        for r in self.references:
+            date = f", {r.date}" if r.date else ""
+            lines.append(f"[{r.n}] {r.title}{date} (`{r.paper_id}`)")
+        return "\n".join(lines) + "\n"
+
+    def to_mermaid(self) -> str:
+        """A Mermaid mindmap: one line per node, papers as leaves."""
+
+        def clean(text: str) -> str:
+            return re.sub(r"[()\[\]{}\"]", "", text).strip() or "untitled"
+
+        lines = ["mindmap", f"  root(({clean(self.tree.label)}))"]
+
+        def emit(node: OutlineNode, indent: int) -> None:
+            for child in node.children:
+                lines.append(" " * indent + clean(child.label))
+                for pid in child.papers:
+                    lines.append(" " * (indent + 2) + clean(pid))
+                emit(child, indent + 2)
+
+        for pid in self.tree.papers:
+            lines.append("    " + clean(pid))
+        emit(self.tree, 4)
+        return "\n".join(lines) + "\n"
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()

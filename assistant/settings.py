@@ -115,6 +115,26 @@ class AskSettings(BaseModel):
     extractive_sentences: int = Field(4, ge=1, le=10, description="Source sentences in an extractive answer.")
 
 
+class OutlineSettings(BaseModel):
+    max_papers: int = Field(80, ge=5, description="Papers retrieved before the relevance cut.")
+    min_relevance: float = Field(
+        0.4, ge=-1, le=1, description="Absolute floor of a candidate's similarity to the topic."
+    )
+    relative_relevance: float = Field(
+        0.75, ge=0, le=1, description="Keep papers within this fraction of the best one's similarity."
+    )
+    expansion_seeds: int = Field(5, ge=1, description="Top papers whose centroid expands the topic query.")
+    expansion_weight: float = Field(0.9, ge=0, le=1, description="Weight of similarity to the expanded query.")
+    depth: int = Field(2, ge=1, le=4, description="Levels of categories.")
+    min_split: int = Field(7, ge=3, description="A category with fewer studies is not split further.")
+    min_assignment: float = Field(
+        0.35, ge=-1, le=1, description="Below this fit to every category a study goes to Other."
+    )
+    multi_margin: float = Field(
+        0.02, ge=0, le=1, description="A study joins a second category that fits within this margin."
+    )
+
+
 class JudgeSettings(BaseModel):
     kind: Literal["cross-encoder", "embedding"] = Field("cross-encoder", description="Support judge.")
     threshold: float = Field(0.5, ge=0, le=1, description="Support score at or above which a citation stands.")
@@ -134,6 +154,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     ask: AskSettings = Field(default_factory=AskSettings)
+    outline: OutlineSettings = Field(default_factory=OutlineSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
 
     @classmethod

@@ -59,9 +59,9 @@ def _global(
 
 
 def _register() -> None:
-    from . import ask, config, ingest, search
+    from . import ask, config, ingest, outline, search
 
-    for module in (ingest, search, ask, config):
+    for module in (ingest, search, ask, outline, config):
         module.register(app)
 
 
