@@ -104,9 +104,9 @@ def sentence_windows(text: str, size: int = 2, max_chars: int = 1200) -> list[st
 
 # ---------------------------------------------------------------- cheap signals
 
-# Cardinals only: "one" is mostly a pronoun, "hundred" and "half" mostly vague.
+# Number words a statement can assert: from "three" up ("one" is mostly a pronoun and "two"
+# mostly a determiner). A source may state more loosely ("a single", "twice", "half").
 _NUMBER_WORDS = {
-    "two": 2,
     "three": 3,
     "four": 4,
     "five": 5,
@@ -121,6 +121,10 @@ _NUMBER_WORDS = {
     "thirty": 30,
     "forty": 40,
     "fifty": 50,
+    "hundred": 100,
+}
+_SOURCE_NUMBER_WORDS = _NUMBER_WORDS | {
+    "one": 1, "single": 1, "two": 2, "both": 2, "pair": 2, "twice": 2, "double": 2, "half": 0.5,
 }
 # A digit run not glued to a preceding letter or digit ("Llama2" and "A100" are names, not
 # quantities); "7B", "24pp", "10x", "4k", "3.0%" and "1,000" all yield their leading number.
@@ -130,16 +134,17 @@ _NAME_PREFIX = re.compile(r"(?:^|[\s(/\[-])[A-Za-z][\w.]*-$")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
-def extract_numbers(text: str) -> set[float]:
+def extract_numbers(text: str, words: dict[str, float] | None = None) -> set[float]:
     """Quantities a text states, as floats: digits ("1,000", "7.9", "24pp") and number words."""
+    words = _NUMBER_WORDS if words is None else words
     values: set[float] = set()
     for match in _NUMBER.finditer(text):
         if _NAME_PREFIX.search(text[max(0, match.start() - 40) : match.start()]):
             continue
         values.add(float(match.group(1).replace(",", "")))
     for word in _WORD.findall(text.lower()):
-        if word in _NUMBER_WORDS:
-            values.add(float(_NUMBER_WORDS[word]))
+        if word in words:
+            values.add(float(words[word]))
     return values
 
 
@@ -148,7 +153,7 @@ def missing_numbers(source: str, statement: str) -> set[float]:
     wanted = extract_numbers(statement)
     if not wanted:
         return set()
-    have = extract_numbers(source)
+    have = extract_numbers(source, _SOURCE_NUMBER_WORDS)
     return {x for x in wanted if not any(math.isclose(x, y, rel_tol=1e-9) for y in have)}
 
 

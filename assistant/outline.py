@@ -104,9 +104,12 @@ class OutlineBuilder:
         if not hits:
             return []
         relevance = {h.paper_id: h.similarity or 0.0 for h in hits}
-        seeds = " ".join(h.passages[0].text for h in hits[: cfg.expansion_seeds] if h.passages)
-        for h in self.index.search(f"{topic}. {seeds}", cfg.max_papers):
-            relevance[h.paper_id] = max(relevance.get(h.paper_id, 0.0), cfg.expansion_weight * (h.similarity or 0.0))
+        if cfg.expansion_weight > 0:
+            seeds = " ".join(h.passages[0].text for h in hits[: cfg.expansion_seeds] if h.passages)
+            for h in self.index.search(f"{topic}. {seeds}", cfg.max_papers):
+                relevance[h.paper_id] = max(
+                    relevance.get(h.paper_id, 0.0), cfg.expansion_weight * (h.similarity or 0.0)
+                )
         best = max(relevance.values())
         floor = max(cfg.min_relevance, cfg.relative_relevance * best)
         keep = {pid: r for pid, r in relevance.items() if r >= floor}

@@ -118,13 +118,18 @@ class AskSettings(BaseModel):
 class OutlineSettings(BaseModel):
     max_papers: int = Field(80, ge=5, description="Papers retrieved before the relevance cut.")
     min_relevance: float = Field(
-        0.4, ge=-1, le=1, description="Absolute floor of a candidate's similarity to the topic."
+        0.3, ge=-1, le=1, description="Absolute floor of a candidate's similarity to the topic."
     )
     relative_relevance: float = Field(
-        0.75, ge=0, le=1, description="Keep papers within this fraction of the best one's similarity."
+        0.6, ge=0, le=1, description="Keep papers within this fraction of the best one's similarity."
     )
-    expansion_seeds: int = Field(5, ge=1, description="Top papers whose centroid expands the topic query.")
-    expansion_weight: float = Field(0.9, ge=0, le=1, description="Weight of similarity to the expanded query.")
+    expansion_seeds: int = Field(5, ge=1, description="Top hits whose best passages expand the topic query.")
+    expansion_weight: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Weight of similarity to the topic expanded with its best passages (0 = off: it cost precision on the gold topics).",
+    )
     depth: int = Field(2, ge=1, le=4, description="Levels of categories.")
     min_split: int = Field(7, ge=3, description="A category with fewer studies is not split further.")
     min_assignment: float = Field(
