@@ -49,14 +49,24 @@ _STOP = set(
 
 
 def _terms(text: str) -> list[str]:
-    words = [w for w in re.findall(r"[a-z][a-z0-9-]+", text.lower()) if w not in _STOP and len(w) > 2]
-    bigrams = [f"{a} {b}" for a, b in zip(words, words[1:])]
+    tokens = re.findall(r"[a-z][a-z0-9-]+", text.lower())
+    ok = [w not in _STOP and len(w) > 2 for w in tokens]
+    words = [w for w, good in zip(tokens, ok) if good]
+    # Bigrams of words adjacent in the text, so "sequence to sequence" never becomes one.
+    bigrams = [f"{a} {b}" for a, b, ga, gb in zip(tokens, tokens[1:], ok, ok[1:]) if ga and gb and a != b]
     return words + bigrams
 
 
-def distinctive_labels(groups: list[list[str]], taken: set[str] | None = None) -> list[str]:
-    """One label per group of texts: its most distinctive terms (class-based TF-IDF)."""
-    counts = [Counter(t for text in g for t in set(_terms(text))) for g in groups]
+def distinctive_labels(
+    groups: list[list[str]], taken: set[str] | None = None, avoid: set[str] | None = None
+) -> list[str]:
+    """One label per group of texts: its most distinctive terms (class-based TF-IDF), never
+    made of the ``avoid`` words (the topic and the parent labels say those already)."""
+    avoid = {w.rstrip("s") for w in (avoid or set())}
+    counts = [
+        Counter(t for text in g for t in set(_terms(text)) if not any(w.rstrip("s") in avoid for w in t.split()))
+        for g in groups
+    ]
     df = Counter(t for c in counts for t in c)
     taken = set(taken or ())
     labels = []
@@ -112,7 +122,10 @@ class OutlineBuilder:
                 )
         best = max(relevance.values())
         floor = max(cfg.min_relevance, cfg.relative_relevance * best)
-        keep = {pid: r for pid, r in relevance.items() if r >= floor}
+        # A paper the lexical ranking puts at the top names the topic outright: keep it even
+        # when the small embedder scores it a little under the floor.
+        lexical_top = {h.paper_id for h in hits if h.lexical_rank is not None and h.lexical_rank <= cfg.lexical_keep}
+        keep = {pid: r for pid, r in relevance.items() if r >= floor or (pid in lexical_top and r >= 0.8 * floor)}
         papers = self.index.papers(sorted(keep))
         return sorted(((p, keep[p.id]) for p in papers), key=lambda x: (-x[1], x[0].id))
 
@@ -198,7 +211,8 @@ class OutlineBuilder:
             return
         # Titles twice: they name what a study is about better than its finding sentence.
         texts = [[f"{studies[i].title} {studies[i].title} {studies[i].claim}" for i in g] for g in groups]
-        labels = distinctive_labels(texts, taken={node.label.lower()} | {s.lower() for s in taken})
+        avoid = {w for label in (node.label, *taken) for w in re.findall(r"[a-z][a-z0-9-]+", label.lower())}
+        labels = distinctive_labels(texts, taken={node.label.lower()} | {s.lower() for s in taken}, avoid=avoid)
         for group, label in zip(groups, labels):
             child = OutlineNode(label=label, description=_describe(label, [studies[i] for i in group]))
             node.children.append(child)
@@ -211,11 +225,17 @@ class OutlineBuilder:
         cfg = self.settings.outline
         index = {s.paper_id: i for i, s in enumerate(studies)}
         leaves = [leaf for leaf in _leaves(root) if leaf.papers]
-        centroids = []
-        for leaf in leaves:
-            c = vectors[[index[p] for p in leaf.papers]].mean(axis=0)
-            centroids.append(c / (np.linalg.norm(c) or 1.0))
-        sims = vectors @ np.asarray(centroids).T  # studies x leaves
+        sums = np.asarray([vectors[[index[p] for p in leaf.papers]].sum(axis=0) for leaf in leaves])
+        sizes = np.asarray([len(leaf.papers) for leaf in leaves], dtype=np.float32)
+        members = [{index[p] for p in leaf.papers} for leaf in leaves]
+        sims = np.zeros((len(studies), len(leaves)), dtype=np.float32)  # studies x leaves
+        for j in range(len(leaves)):
+            for i in range(len(studies)):
+                # A study is scored against its own category without itself in the centroid,
+                # so a lone or ill-fitting study can fall to Other.
+                c = sums[j] - vectors[i] if i in members[j] else sums[j]
+                n = sizes[j] - 1 if i in members[j] else sizes[j]
+                sims[i, j] = float(vectors[i] @ c / (np.linalg.norm(c) or 1.0)) if n > 0 else 0.0
         other: list[str] = []
         for leaf in leaves:
             leaf.papers = []

@@ -130,6 +130,7 @@ class OutlineSettings(BaseModel):
         le=1,
         description="Weight of similarity to the topic expanded with its best passages (0 = off: it cost precision on the gold topics).",
     )
+    lexical_keep: int = Field(5, ge=0, description="Top BM25 hits kept a little under the similarity floor.")
     depth: int = Field(2, ge=1, le=4, description="Levels of categories.")
     min_split: int = Field(7, ge=3, description="A category with fewer studies is not split further.")
     min_assignment: float = Field(
