@@ -22,7 +22,7 @@ from .models import Answer, Hit, Paper, Reference, Statement
 from .prompts import render
 from .settings import Settings
 
-__all__ = ["AskPipeline", "build_grammar", "parse_statements", "looks_like_instruction"]
+__all__ = ["AskPipeline", "build_grammar", "looks_like_instruction", "missing_names", "parse_statements"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,29 @@ _INSTRUCTION = re.compile(
     re.IGNORECASE,
 )
 _LINE = re.compile(r"^\s*(?:[-*•]|\d+[.)])?\s*(?P<text>.*?)\s*(?P<cites>(?:\[\d+\]\s*)+)[.\s]*$")
+
+
+_NAMED = re.compile(
+    r"\b(?=[A-Za-z0-9.-]*[A-Za-z])(?=[A-Za-z0-9.-]*(?:\d|[a-z][A-Z]|[A-Z]{2}))[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]\b"
+)
+_NAME_SUFFIX = re.compile(r"-(based|style|parameter|scale|level|like|specific|shot|tuned|only|free|aware)$")
+
+
+def missing_names(question: str, texts: list[str]) -> list[str]:
+    """Names in the question (GSM8K, Mixtral-8x7B, FlashAttention-3) that no source text mentions.
+
+    A question about a named model, dataset or method that none of the retrieved papers
+    mentions is about something the corpus does not cover, however similar its wording.
+    """
+    haystack = " ".join(texts).lower()
+    missing = []
+    for match in _NAMED.finditer(question):
+        name = _NAME_SUFFIX.sub("", match.group(0))
+        if re.fullmatch(r"[A-Z0-9]+s", name):
+            name = name[:-1]  # GPUs -> GPU
+        if any(c.isupper() for c in name) and name.lower() not in haystack and name not in missing:
+            missing.append(name)
+    return missing
 
 
 def looks_like_instruction(sentence: str) -> bool:
@@ -131,6 +154,13 @@ class AskPipeline:
             answer.closest = hits[:5]
             return self._finish(answer, timings, started)
         sources = self._sources(hits)
+        unknown = (
+            missing_names(question, [f"{s.paper.title} {s.paper.abstract}" for s in sources]) if cfg.check_names else []
+        )
+        if unknown:
+            answer.reason = f"no retrieved paper mentions {', '.join(unknown)}"
+            answer.closest = hits[:5]
+            return self._finish(answer, timings, started)
         statements: list[Statement] = []
         if mode in ("auto", "generative"):
             statements = self._generate(question, sources, timings, on_text, answer)

@@ -110,6 +110,10 @@ class AskSettings(BaseModel):
         description="Best query-chunk cosine similarity below which the corpus is taken not to cover a question.",
     )
     passages: int = Field(1, ge=1, le=5, description="Best passages of each source shown to the model.")
+    check_names: bool = Field(
+        True,
+        description="Refuse when the question names a model/dataset/method (e.g. Mixtral-8x7B) that no source mentions.",
+    )
     max_statements: int = Field(4, ge=1, le=10, description="Statements per generated answer.")
     max_citations: int = Field(3, ge=1, le=5, description="Citations per statement.")
     extractive_sentences: int = Field(4, ge=1, le=10, description="Source sentences in an extractive answer.")

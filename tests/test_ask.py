@@ -6,7 +6,14 @@ import re
 
 import pytest
 
-from assistant.ask import NOT_COVERED, AskPipeline, build_grammar, looks_like_instruction, parse_statements
+from assistant.ask import (
+    NOT_COVERED,
+    AskPipeline,
+    build_grammar,
+    looks_like_instruction,
+    missing_names,
+    parse_statements,
+)
 from assistant.index import Index
 from assistant.llm import Completion
 from assistant.models import Paper
@@ -197,3 +204,24 @@ def test_every_prompt_renders():
         text = render(name, **{f: f"<{f}>" for f in fields})
         for f in fields:
             assert f"<{f}>" in text
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("How many experts does Mixtral-8x7B activate?", ["Mixtral-8x7B"]),
+        ("How does FlashAttention-3 use FP8 on GPUs?", ["FlashAttention-3", "FP8"]),
+        ("Does Breadcrumbs beat TIES-merging on GLUE?", ["TIES-merging"]),
+        ("How do CodeT5-based models compare?", []),
+        ("what is model merging?", []),
+    ],
+)
+def test_missing_names(question, missing):
+    texts = ["Model Breadcrumbs merges models with sparse masks. Results on GLUE with CodeT5 and GPU memory."]
+    assert missing_names(question, texts) == missing
+
+
+def test_question_about_an_unmentioned_name_is_refused(index):
+    llm = ScriptedLLM("- Breadcrumbs merges fine-tuned models with sparse masks [1]\n")
+    answer = _pipeline(index, llm).run("how does Breadcrumbs compare with DARE-TIES merging of fine-tuned models?")
+    assert answer.refused and "DARE-TIES" in answer.reason and not llm.prompts
