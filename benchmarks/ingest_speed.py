@@ -283,6 +283,9 @@ def main() -> None:
             papers = scifact_papers(scifact, args.limit or None)
             jsonl = write_jsonl(papers, tmp / "scifact.jsonl")
             rows += measure(f"scifact ({len(papers)} abstracts)", [jsonl], model, tmp, args.rounds, not args.no_paired)
+        if not rows:
+            print("nothing measured (--skip-bundled, and no SciFact)")
+            return
         print("\n## Ingest vs raw encode (same texts, same batch size, same process)")
         print(table(rows, ["corpus", "round", "papers", "chunks", "raw encode s", "raw chunks/s", "ingest s"]))
         print(table(rows, ["corpus", "round", "ingest papers/s", "overhead %", "load raw/ingest"]))
