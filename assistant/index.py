@@ -151,7 +151,7 @@ class Index:
         lexical = self.lexical().search(query, n)
         chunks = dict(self._chunks)
         chunks.update({c.id: c for c, _ in dense})
-        wanted = {chunks[cid].paper_id for cid, _ in [(c.id, s) for c, s in dense] + lexical if cid in chunks}
+        wanted = {c.paper_id for c, _ in dense} | {chunks[cid].paper_id for cid, _ in lexical if cid in chunks}
         papers = {p.id: p for p in self.store.get_papers(sorted(wanted))}
         return fuse([(c.id, s) for c, s in dense], lexical, chunks, papers, cfg, k)
 

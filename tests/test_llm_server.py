@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
+from conftest import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +20,7 @@ def server_url(tmp_path_factory):
     from assistant.llm import bundled_gguf_path
 
     gguf = bundled_gguf_path(tmp_path_factory.mktemp("cache"))
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -97,7 +91,7 @@ def test_unreachable_server_is_a_clear_error(real_assistant):
     settings = real_assistant.settings.model_copy(
         update={
             "llm": real_assistant.settings.llm.model_copy(
-                update={"url": f"http://127.0.0.1:{_free_port()}/v1", "mode": "generative"}
+                update={"url": f"http://127.0.0.1:{free_port()}/v1", "mode": "generative"}
             )
         }
     )

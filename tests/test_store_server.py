@@ -8,14 +8,9 @@ import subprocess
 import time
 
 import pytest
+from conftest import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +18,7 @@ def chroma_url(tmp_path_factory):
     exe = shutil.which("chroma")
     if exe is None:
         pytest.skip("the chroma CLI is not installed")
-    port = _free_port()
+    port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
     proc = subprocess.Popen(
         [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
@@ -72,7 +67,7 @@ def test_unreachable_server_is_a_clear_error(tmp_path):
     from assistant.errors import StoreError
 
     settings = Settings(
-        store={"backend": "chroma-http", "url": f"http://127.0.0.1:{_free_port()}"},
+        store={"backend": "chroma-http", "url": f"http://127.0.0.1:{free_port()}"},
         paths={"cache": str(tmp_path / "cache")},
     )
     with pytest.raises(StoreError, match="cannot open the Chroma store"):
