@@ -115,8 +115,13 @@ class Assistant:
 
     # -- outline --------------------------------------------------------------------------
 
-    def outline(self, topic: str, *, depth: int | None = None, draft: bool = False) -> Outline:
-        """A CHIME-style hierarchy of the studies on ``topic``, each placed and cited."""
+    def outline(self, topic: str, *, depth: int | None = None, draft: bool = False, mode: str | None = None) -> Outline:
+        """A CHIME-style hierarchy of the studies on ``topic``, each placed and cited.
+
+        ``mode="extractive"`` uses no LLM; "auto" (default) lets it propose labels, each checked."""
         from .outline import OutlineBuilder
 
-        return OutlineBuilder(self.settings, self.index).build(topic, depth=depth, draft=draft)
+        if (mode or self.settings.llm.mode) != "extractive":
+            self.llm  # noqa: B018 (a missing or broken model is reported before any work)
+        builder = OutlineBuilder(self.settings, self.index, lambda: self.llm, lambda: self.judge)
+        return builder.build(topic, depth=depth, draft=draft, mode=mode)

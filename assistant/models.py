@@ -159,14 +159,27 @@ class Answer(BaseModel):
         return "\n".join(lines).rstrip() + "\n"
 
 
+class Assignment(BaseModel):
+    """A study placed in a category, with the two checks it was put through."""
+
+    label: str
+    path: list[str] = Field(default_factory=list, description="Labels from the top-level category down to this one.")
+    fit: float = Field(description="Cosine of the study to the category's centroid (without the study itself).")
+    judge: float | None = Field(
+        None, description="Support judge: does the study's title and claim entail 'This study is about <label>'?"
+    )
+    agreed: bool = Field(True, description="Embedding fit and judge agree that the study belongs here.")
+
+
 class OutlineStudy(BaseModel):
     """A candidate study of an outline: its claim and where it was placed, with scores."""
 
     paper_id: str
     title: str
     claim: str = Field(description="One sentence stating the study's main finding (extracted from its abstract).")
+    claim_source: Literal["extractive", "llm"] = "extractive"
     relevance: float = 0.0
-    assignments: dict[str, float] = Field(default_factory=dict, description="Category label -> fit score.")
+    assignments: list[Assignment] = Field(default_factory=list)
 
 
 class OutlineNode(BaseModel):
@@ -177,6 +190,7 @@ class OutlineNode(BaseModel):
     papers: list[str] = Field(default_factory=list)
     children: list[OutlineNode] = Field(default_factory=list)
     draft: str | None = Field(None, description="A short cited paragraph (with --draft).")
+    label_source: Literal["topic", "llm", "terms", "other"] = "terms"
 
     def tree_dict(self) -> dict:
         """The JSON tree: {label, description, papers, children} (+ draft when present)."""
@@ -185,6 +199,7 @@ class OutlineNode(BaseModel):
             "description": self.description,
             "papers": list(self.papers),
             "children": [c.tree_dict() for c in self.children],
+            "label_source": self.label_source,
         }
         if self.draft:
             out["draft"] = self.draft
@@ -199,6 +214,12 @@ class Outline(BaseModel):
     studies: list[OutlineStudy] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
+    mode: str = "extractive"
+    model: str | None = None
+    checks: dict[str, int] = Field(
+        default_factory=dict,
+        description="Counts of LLM labels/claims accepted or rejected, judged assignments, draft sentences.",
+    )
 
     def walk(self):
         """Nodes depth-first, root first."""
@@ -209,12 +230,15 @@ class Outline(BaseModel):
             stack[:0] = node.children
 
     def to_json_dict(self) -> dict:
-        """{"topic", "tree", "references", "studies", "timings"}."""
+        """{"topic", "tree", "references", "studies", "mode", "model", "checks", "timings"}."""
         return {
             "topic": self.topic,
             "tree": self.tree.tree_dict(),
             "references": [r.model_dump() for r in self.references],
             "studies": [s.model_dump() for s in self.studies],
+            "mode": self.mode,
+            "model": self.model,
+            "checks": self.checks,
             "timings": self.timings,
         }
 

@@ -1,10 +1,12 @@
 """`outline`: CHIME-style hierarchical related-work outlines that do not trust the LLM.
 
-topic -> candidate studies (hybrid search + embedding expansion, kept above a relevance
-threshold) -> one extractive claim per study -> hierarchical clustering of study embeddings
-with a size-balanced cut -> labels from distinctive terms (an LLM label only when it is short,
-valid and distinct) -> assignment checked against each category's centroid, a study placed in
-a second category only when it fits it about as well -> "Other" for the rest -> cited output.
+topic -> candidate studies (hybrid search, kept above a relevance threshold) -> one extractive
+claim per study (an LLM rewrite only when the support judge finds it in the abstract) ->
+hierarchical clustering of study embeddings with a size-balanced cut -> labels from the LLM when
+a label is short, grounded in the category's titles, distinct from its siblings and closer to its
+own category than to theirs, else from distinctive terms -> assignment by fit to each
+category's centroid, checked by the support judge (a second category only when the judge agrees)
+-> "Other" for the rest -> cited output; --draft sentences are judged against their abstracts.
 """
 
 from __future__ import annotations
@@ -14,19 +16,25 @@ import math
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from .chunking import split_sentences
 from .errors import QueryError
-from .models import Outline, OutlineNode, OutlineStudy, Paper, Reference
+from .models import Assignment, Outline, OutlineNode, OutlineStudy, Paper, Reference
+from .prompts import render
 from .settings import Settings
 
-__all__ = ["OutlineBuilder", "distinctive_labels"]
+__all__ = ["OutlineBuilder", "clean_label", "distinctive_labels", "label_problem"]
 
 log = logging.getLogger(__name__)
 
 _FINDING = re.compile(
     r"\b(we (propose|introduce|present|show|find|demonstrate|develop)|our (results|experiments|findings|analysis)|"
     r"results (show|demonstrate|indicate|reveal)|outperform|improv|achiev|significantly|state-of-the-art)",
+    re.IGNORECASE,
+)
+_NOT_A_FINDING = re.compile(
+    r"https?://|github\.com|\b(code|implementation|data|models?) (is|are) (publicly )?(available|released)",
     re.IGNORECASE,
 )
 _VAGUE = re.compile(
@@ -55,6 +63,72 @@ def _terms(text: str) -> list[str]:
     # Bigrams of words adjacent in the text, so "sequence to sequence" never becomes one.
     bigrams = [f"{a} {b}" for a, b, ga, gb in zip(tokens, tokens[1:], ok, ok[1:]) if ga and gb and a != b]
     return words + bigrams
+
+
+_GENERIC = {
+    "other", "others", "miscellaneous", "misc", "category", "categories", "papers", "paper", "studies", "study",
+    "research", "general", "various", "none", "unknown", "topic", "topics", "titles", "title", "review", "survey",
+}  # fmt: skip
+# The labels of the prompt's own examples: a small model copies them.
+_EXAMPLE_LABELS = {"structure prediction", "diffusion models"}
+_LABEL_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ,&/'+:-]*")
+
+
+def clean_label(text: str) -> str:
+    """The first line of an LLM's label, without quotes, markup or a trailing full stop."""
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    line = re.sub(r"^(category|label)\s*:\s*", "", line.strip(), flags=re.IGNORECASE)
+    line = line.strip(" \t*_`\"'-").rstrip(".;:")
+    line = " ".join(line.split())
+    return line[:1].upper() + line[1:]
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in re.findall(r"[a-z][a-z0-9]+", text.lower()) if w not in _STOP and w not in _GENERIC}
+
+
+def label_problem(
+    label: str,
+    member_texts: list[str],
+    taken: set[str],
+    avoid: set[str] = frozenset(),
+    sibling_texts: list[str] | None = None,
+) -> str | None:
+    """Why a proposed label cannot name a category (None when it can): it must be 1-6 words of
+    plain characters, not generic, not the prompt's example, distinct from its siblings, parents
+    and topic, say something the topic does not, share a word with its studies, and (given the
+    siblings' studies) have a word that is more frequent in its own studies than in theirs."""
+    if not label:
+        return "empty"
+    words = label.split()
+    if len(words) > 6 or len(label) > 60:
+        return "too long"
+    if not _LABEL_CHARS.fullmatch(label):
+        return "unexpected characters"
+    low = label.lower()
+    if low in _EXAMPLE_LABELS:
+        return "copied from the prompt's example"
+    if Counter(words).most_common(1)[0][1] > 2:
+        return "repetitive"
+    own = _stems(label)
+    if not own:
+        return "generic"
+    if low in taken:
+        return "same as a sibling, parent or the topic"
+    if own <= {w[:5] for w in avoid}:
+        return "says nothing the topic or parent does not"
+    mine = [_stems(text) for text in member_texts]
+    if not own & set().union(*mine):
+        return "no word of it occurs in its studies"
+    if sibling_texts:
+        theirs = [_stems(text) for text in sibling_texts]
+
+        def rate(stem: str, texts: list[set[str]]) -> float:
+            return sum(stem in t for t in texts) / max(1, len(texts))
+
+        if not any(rate(w, mine) >= 0.25 and rate(w, mine) > 1.5 * rate(w, theirs) for w in own):
+            return "no word of it sets its studies apart from the sibling categories"
+    return None
 
 
 def distinctive_labels(
@@ -99,10 +173,16 @@ def distinctive_labels(
 class OutlineBuilder:
     """Builds an Outline for a topic from an open Index."""
 
-    def __init__(self, settings: Settings, index, llm_factory=None) -> None:
+    def __init__(
+        self, settings: Settings, index, llm_factory: Callable | None = None, judge_factory: Callable | None = None
+    ) -> None:
         self.settings = settings
         self.index = index
         self._llm_factory = llm_factory
+        self._judge_factory = judge_factory
+        self._use_llm = False
+        self._topic = ""
+        self.checks: Counter = Counter()
 
     # -- candidates ------------------------------------------------------------------------
 
@@ -131,8 +211,13 @@ class OutlineBuilder:
 
     # -- build -----------------------------------------------------------------------------
 
-    def build(self, topic: str, depth: int | None = None, draft: bool = False) -> Outline:
-        """The outline tree for ``topic``; QueryError when the corpus has nothing on it."""
+    def build(self, topic: str, depth: int | None = None, draft: bool = False, mode: str | None = None) -> Outline:
+        """The outline tree for ``topic``; QueryError when the corpus has nothing on it.
+
+        ``mode`` (default ``llm.mode``): "extractive" uses no LLM (clustering and term labels);
+        "auto"/"generative" ask the LLM for labels (and claim rewrites when
+        ``outline.rewrite_claims``), each checked before it is used.
+        """
         import numpy as np
 
         topic = " ".join((topic or "").split())
@@ -140,6 +225,12 @@ class OutlineBuilder:
             raise QueryError('the topic is empty: e.g. review outline --topic "model merging"')
         cfg = self.settings.outline
         depth = depth or cfg.depth
+        mode = mode or self.settings.llm.mode
+        if mode not in ("auto", "generative", "extractive"):
+            raise QueryError(f"unknown mode {mode!r}: use auto, generative or extractive")
+        self._use_llm = mode != "extractive" and self._llm_factory is not None
+        self._topic = topic
+        self.checks = Counter()
         timings: dict[str, float] = {}
         t = time.perf_counter()
         found = self.candidates(topic)
@@ -157,26 +248,100 @@ class OutlineBuilder:
             for (p, r), c in zip(found, claims)
         ]
         timings["claims"] = time.perf_counter() - t
+        if self._use_llm and cfg.rewrite_claims:
+            t = time.perf_counter()
+            self._rewrite_claims([p for p, _ in found], studies)
+            timings["claim_rewrites"] = time.perf_counter() - t
         t = time.perf_counter()
         vectors = self.index.embedder.embed_documents([f"{s.title}. {s.claim}" for s in studies])
         vectors = np.asarray(vectors, dtype=np.float32)
         root = OutlineNode(
-            label=topic, description=f"Studies on {topic} in the indexed corpus ({len(studies)} papers)."
+            label=topic,
+            description=f"Studies on {topic} in the indexed corpus ({len(studies)} papers).",
+            label_source="topic",
         )
+        self._label_seconds = 0.0
         self._split(root, list(range(len(studies))), studies, vectors, level=1, depth=depth, taken=set())
-        timings["hierarchy"] = time.perf_counter() - t
+        timings["hierarchy"] = time.perf_counter() - t - self._label_seconds
+        if self._use_llm and cfg.llm_labels:
+            timings["llm_labels"] = self._label_seconds
         t = time.perf_counter()
         self._assign(root, studies, vectors)
-        _prune(root)
         timings["assignment"] = time.perf_counter() - t
-        outline = Outline(topic=topic, tree=root, studies=studies)
+        if self._judge_factory is not None and cfg.judge_assignments:
+            t = time.perf_counter()
+            self._check_assignments(root, studies)
+            timings["assignment_judge"] = time.perf_counter() - t
+        _prune(root)
+        _settle_paths(root, studies)
+        outline = Outline(topic=topic, tree=root, studies=studies, mode="extractive" if not self._use_llm else mode)
+        if self._use_llm:
+            outline.model = getattr(self._llm_factory(), "name", None)
         outline.references = _references(outline, {p.id: p for p, _ in found})
         if draft:
             t = time.perf_counter()
-            _draft(outline.tree, {s.paper_id: s for s in studies}, {r.paper_id: r.n for r in outline.references})
+            self._draft(outline, {p.id: p for p, _ in found})
             timings["draft"] = time.perf_counter() - t
+        outline.checks = dict(sorted(self.checks.items()))
         outline.timings = {k: round(v, 4) for k, v in timings.items()}
         return outline
+
+    # -- LLM steps, each checked -----------------------------------------------------------
+
+    def _complete(self, prompt: str, max_tokens: int) -> str:
+        return self._llm_factory().complete(prompt, max_tokens=max_tokens, stop=["\n"]).text
+
+    def _rewrite_claims(self, papers: list[Paper], studies: list[OutlineStudy]) -> None:
+        """An LLM rewrite of each claim, kept only when the judge finds it in the abstract."""
+        from .ask import _degenerate, looks_like_instruction
+
+        proposals = []
+        for paper in papers:
+            text = " ".join(
+                self._complete(render("outline_claim", title=paper.title, abstract=paper.abstract), 64).split()
+            )
+            ok = 6 <= len(text.split()) <= 45 and not looks_like_instruction(text) and not _degenerate(text)
+            proposals.append(text if ok else None)
+        pairs = [(p.abstract, text) for p, text in zip(papers, proposals) if text]
+        scores = iter(self._judge_factory().score(pairs) if pairs and self._judge_factory else [])
+        for study, text in zip(studies, proposals):
+            score = float(next(scores)) if text and self._judge_factory else 0.0
+            if text and score >= self.settings.judge.threshold:
+                study.claim, study.claim_source = text.rstrip(".") + ".", "llm"
+                self.checks["claims_llm"] += 1
+            else:
+                self.checks["claims_llm_rejected"] += 1
+
+    def _llm_labels(self, groups, studies, vectors, labels: list[str], taken: set[str], avoid: set[str]) -> list[str]:
+        """Replace term labels with LLM labels that pass ``label_problem`` and name their own
+        group better than any sibling (label embedding closest to the group's centroid)."""
+        import numpy as np
+
+        started = time.perf_counter()
+        n_titles = self.settings.outline.label_titles
+        proposed = []
+        for group in groups:
+            titles = "\n".join(f"- {studies[i].title}" for i in group[:n_titles])
+            proposed.append(clean_label(self._complete(render("outline_label", topic=self._topic, titles=titles), 16)))
+        cents = np.asarray([vectors[g].mean(axis=0) for g in groups])
+        cents /= np.linalg.norm(cents, axis=1, keepdims=True) + 1e-9
+        label_vecs = np.asarray(self.index.embedder.embed_documents([p or "-" for p in proposed]))
+        final = list(labels)
+        for j, (group, label) in enumerate(zip(groups, proposed)):
+            siblings = {x.lower() for k, x in enumerate(final) if k != j}
+            members = [f"{studies[i].title} {studies[i].claim}" for i in group]
+            others = [f"{studies[i].title} {studies[i].claim}" for k, g in enumerate(groups) if k != j for i in g]
+            problem = label_problem(label, members, taken | siblings, avoid, others)
+            if problem is None and len(groups) > 1 and int(np.argmax(cents @ label_vecs[j])) != j:
+                problem = "closer to a sibling category"
+            if problem is None:
+                final[j] = label
+                self.checks["labels_llm"] += 1
+            else:
+                log.debug("LLM label %r rejected: %s", label, problem)
+                self.checks["labels_llm_rejected"] += 1
+        self._label_seconds += time.perf_counter() - started
+        return final
 
     def _claims(self, papers: list[Paper]) -> list[str]:
         """Per paper, the finding-like sentence closest in meaning to its title (one encode call)."""
@@ -188,7 +353,10 @@ class OutlineBuilder:
             title, rows = vectors[at], vectors[at + 1 : at + 1 + len(sents)]
             at += 1 + len(sents)
             scores = [
-                float(v @ title) + 0.15 * min(2, len(_FINDING.findall(x))) - (0.2 if _VAGUE.search(x) else 0.0)
+                float(v @ title)
+                + 0.15 * min(2, len(_FINDING.findall(x)))
+                - (0.2 if _VAGUE.search(x) else 0.0)
+                - (1.0 if _NOT_A_FINDING.search(x) else 0.0)
                 for v, x in zip(rows, sents)
             ]
             claims.append(sents[max(range(len(sents)), key=scores.__getitem__)])
@@ -212,9 +380,17 @@ class OutlineBuilder:
         # Titles twice: they name what a study is about better than its finding sentence.
         texts = [[f"{studies[i].title} {studies[i].title} {studies[i].claim}" for i in g] for g in groups]
         avoid = {w for label in (node.label, *taken) for w in re.findall(r"[a-z][a-z0-9-]+", label.lower())}
-        labels = distinctive_labels(texts, taken={node.label.lower()} | {s.lower() for s in taken}, avoid=avoid)
-        for group, label in zip(groups, labels):
-            child = OutlineNode(label=label, description=_describe(label, [studies[i] for i in group]))
+        taken_all = {node.label.lower(), self._topic.lower()} | {s.lower() for s in taken}
+        labels = distinctive_labels(texts, taken=set(taken_all), avoid=avoid)
+        sources = ["terms"] * len(labels)
+        if self._use_llm and self.settings.outline.llm_labels:
+            llm = self._llm_labels(groups, studies, vectors, labels, taken_all, avoid)
+            sources = ["llm" if a != b else "terms" for a, b in zip(llm, labels)]
+            labels = llm
+        for group, label, source in zip(groups, labels, sources):
+            child = OutlineNode(
+                label=label, description=_describe(label, [studies[i] for i in group]), label_source=source
+            )
             node.children.append(child)
             self._split(child, group, studies, vectors, level + 1, depth, taken | {label.lower()})
 
@@ -224,7 +400,8 @@ class OutlineBuilder:
 
         cfg = self.settings.outline
         index = {s.paper_id: i for i, s in enumerate(studies)}
-        leaves = [leaf for leaf in _leaves(root) if leaf.papers]
+        located = [(leaf, path) for leaf, path in _leaf_paths(root) if leaf.papers]
+        leaves = [leaf for leaf, _ in located]
         sums = np.asarray([vectors[[index[p] for p in leaf.papers]].sum(axis=0) for leaf in leaves])
         sizes = np.asarray([len(leaf.papers) for leaf in leaves], dtype=np.float32)
         members = [{index[p] for p in leaf.papers} for leaf in leaves]
@@ -252,11 +429,111 @@ class OutlineBuilder:
                     chosen.append(second)
             for j in chosen:
                 leaves[j].papers.append(s.paper_id)
-                s.assignments[leaves[j].label] = round(float(sims[i, j]), 4)
+                s.assignments.append(
+                    Assignment(label=leaves[j].label, path=located[j][1], fit=round(float(sims[i, j]), 4))
+                )
+        other = self._regroup_leftovers(root, other, studies, vectors)
         if other:
             root.children.append(
-                OutlineNode(label="Other", description="Studies that fit no category well.", papers=other)
+                OutlineNode(
+                    label="Other", description="Studies that fit no category well.", papers=other, label_source="other"
+                )
             )
+
+    def _regroup_leftovers(self, root: OutlineNode, other: list[str], studies, vectors) -> list[str]:
+        """Studies that fit no category but fit each other (average-link cosine at least
+        ``min_assignment``) become a top-level category of their own, while there are fewer
+        than six; the rest stay in Other."""
+        import numpy as np
+        from scipy.cluster.hierarchy import fcluster, linkage
+
+        cfg = self.settings.outline
+        if len(other) < 2 or len(root.children) >= 6:
+            return other
+        index = {s.paper_id: i for i, s in enumerate(studies)}
+        rows = [index[p] for p in other]
+        cut = fcluster(
+            linkage(vectors[rows], method="average", metric="cosine"), t=1 - cfg.min_assignment, criterion="distance"
+        )
+        groups = sorted(
+            (g for g in ([rows[k] for k in np.where(cut == c)[0]] for c in set(cut)) if len(g) >= 2),
+            key=len,
+            reverse=True,
+        )
+        rest = [i for i in range(len(studies)) if i not in set(rows)]
+        taken = {self._topic.lower()} | {c.label.lower() for c in root.children}
+        avoid = set(re.findall(r"[a-z][a-z0-9-]+", self._topic.lower()))
+        for group in groups[: 6 - len(root.children)]:
+            texts = [[f"{studies[i].title} {studies[i].title} {studies[i].claim}" for i in g] for g in (group, rest)]
+            label = distinctive_labels(texts, taken=set(taken), avoid=avoid)[0]
+            source = "terms"
+            if self._use_llm and cfg.llm_labels:
+                proposed = self._llm_labels([group], studies, vectors, [label], taken, avoid)[0]
+                source, label = ("llm" if proposed != label else "terms"), proposed
+            taken.add(label.lower())
+            node = OutlineNode(label=label, description=_describe(label, group), label_source=source)
+            for i in group:
+                others = [j for j in group if j != i]
+                c = vectors[others].sum(axis=0)
+                fit = float(vectors[i] @ c / (np.linalg.norm(c) or 1.0))
+                node.papers.append(studies[i].paper_id)
+                studies[i].assignments.append(Assignment(label=label, path=[label], fit=round(fit, 4)))
+            root.children.append(node)
+            self.checks["leftover_categories"] += 1
+        return [p for p in other if not studies[index[p]].assignments]
+
+    def _check_assignments(self, root: OutlineNode, studies: list[OutlineStudy]) -> None:
+        """Ask the support judge whether each study is about each leaf it was put in. The
+        judge agrees with an assignment when that leaf is among its two best leaves for the
+        study (its scores for label hypotheses are not calibrated, its ranking is usable). A
+        second category the judge does not agree with is withdrawn."""
+        leaves = {tuple(path): leaf for leaf, path in _leaf_paths(root) if leaf.papers}
+        if not leaves:
+            return
+        names = list(leaves)
+        pairs = [
+            (f"{s.title}. {s.claim}", f"This study is about {_phrase(name[-1])}.") for s in studies for name in names
+        ]
+        scores = self._judge_factory().score(pairs)
+        for i, s in enumerate(studies):
+            row = dict(zip(names, scores[i * len(names) : (i + 1) * len(names)]))
+            top = sorted(row, key=row.get, reverse=True)[:2]
+            kept = []
+            for k, a in enumerate(s.assignments):
+                key = tuple(a.path)
+                a.judge = round(float(row.get(key, 0.0)), 4)
+                a.agreed = key in top
+                self.checks["assignments"] += 1
+                self.checks["assignments_agreed"] += int(a.agreed)
+                if k > 0 and not a.agreed:
+                    leaves[key].papers.remove(s.paper_id)
+                    self.checks["second_categories_withdrawn"] += 1
+                    continue
+                kept.append(a)
+            s.assignments = kept
+
+    def _draft(self, outline: Outline, papers: dict[str, Paper]) -> None:
+        """A short paragraph per category from its own studies' claims, each cited and each
+        judged against the abstract it cites; a sentence the judge rejects is left out."""
+        numbers = {r.paper_id: r.n for r in outline.references}
+        claims = {s.paper_id: s.claim for s in outline.studies}
+        nodes = [n for n in outline.walk() if n.papers and n is not outline.tree]
+        picked = {id(n): n.papers[:4] for n in nodes}
+        pairs = [(papers[p].abstract, claims[p]) for n in nodes for p in picked[id(n)]]
+        if self._judge_factory is not None and pairs:
+            scores = iter(self._judge_factory().score(pairs))
+            verdict = {(id(n), p): next(scores) >= self.settings.judge.threshold for n in nodes for p in picked[id(n)]}
+        else:
+            verdict = {(id(n), p): True for n in nodes for p in picked[id(n)]}
+        for node in nodes:
+            parts = []
+            for p in picked[id(node)]:
+                self.checks["draft_sentences"] += 1
+                if verdict[(id(node), p)]:
+                    parts.append(f"{claims[p].rstrip('.')} [{numbers[p]}].")
+                else:
+                    self.checks["draft_sentences_rejected"] += 1
+            node.draft = " ".join(parts) or None
 
 
 def _balanced_clusters(vectors, k: int) -> list[list[int]]:
@@ -297,8 +574,44 @@ def _balanced_clusters(vectors, k: int) -> list[list[int]]:
     return [sorted(int(i) for i in g) for g in groups]
 
 
+def _phrase(label: str) -> str:
+    return label.replace(" / ", " and ").lower()
+
+
 def _describe(label: str, studies) -> str:
     return f"{len(studies)} studies on {label.lower()}."
+
+
+def _leaf_paths(node: OutlineNode, path: tuple[str, ...] = ()) -> list[tuple[OutlineNode, list[str]]]:
+    """Leaves under ``node`` with the labels from the top level down to them (the root is the topic)."""
+    if not node.children:
+        return [(node, list(path))]
+    return [found for c in node.children for found in _leaf_paths(c, (*path, c.label))]
+
+
+def _settle_paths(root: OutlineNode, studies: list[OutlineStudy]) -> None:
+    """Point each assignment at the node that holds the study after pruning (a pruned chain
+    hands its studies to the parent)."""
+    where: dict[str, list[list[str]]] = {}
+
+    def walk(node: OutlineNode, path: tuple[str, ...]) -> None:
+        for pid in node.papers:
+            where.setdefault(pid, []).append(list(path))
+        for c in node.children:
+            walk(c, (*path, c.label))
+
+    walk(root, ())
+    for s in studies:
+        paths = [p for p in where.get(s.paper_id, []) if p and p[0] != "Other"]
+        rest = []
+        for a in s.assignments:
+            exact = next((p for p in paths if p == a.path), None)
+            if exact is not None:
+                paths.remove(exact)
+            else:
+                rest.append(a)
+        for a, p in zip(rest, paths):
+            a.path, a.label = p, p[-1]
 
 
 def _leaves(node: OutlineNode) -> list[OutlineNode]:
@@ -329,12 +642,3 @@ def _references(outline: Outline, papers: dict[str, Paper]) -> list[Reference]:
     return [
         Reference(n=i + 1, paper_id=pid, title=papers[pid].title, date=papers[pid].date) for i, pid in enumerate(order)
     ]
-
-
-def _draft(node: OutlineNode, studies: dict, numbers: dict[str, int]) -> None:
-    """A short paragraph per category from its own studies' claims, each cited (extractive)."""
-    for c in node.children:
-        _draft(c, studies, numbers)
-    if node.papers:
-        parts = [f"{studies[p].claim.rstrip('.')} [{numbers[p]}]." for p in node.papers[:4]]
-        node.draft = " ".join(parts)

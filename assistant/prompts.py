@@ -13,6 +13,8 @@ __all__ = ["PLACEHOLDERS", "load_prompt", "prompt_dir", "render"]
 # Every prompt and the placeholders it must use, no more and no fewer.
 PLACEHOLDERS: dict[str, set[str]] = {
     "ask": {"sources", "question"},
+    "outline_label": {"topic", "titles"},
+    "outline_claim": {"title", "abstract"},
 }
 
 

@@ -120,12 +120,14 @@ class AskSettings(BaseModel):
 
 
 class OutlineSettings(BaseModel):
-    max_papers: int = Field(80, ge=5, description="Papers retrieved before the relevance cut.")
+    max_papers: int = Field(
+        25, ge=5, description="Top papers of the hybrid ranking considered; those under the relevance floor are cut."
+    )
     min_relevance: float = Field(
         0.3, ge=-1, le=1, description="Absolute floor of a candidate's similarity to the topic."
     )
     relative_relevance: float = Field(
-        0.6, ge=0, le=1, description="Keep papers within this fraction of the best one's similarity."
+        0.0, ge=0, le=1, description="Also cut papers under this fraction of the best one's similarity (0 = off)."
     )
     expansion_seeds: int = Field(5, ge=1, description="Top hits whose best passages expand the topic query.")
     expansion_weight: float = Field(
@@ -142,6 +144,21 @@ class OutlineSettings(BaseModel):
     )
     multi_margin: float = Field(
         0.02, ge=0, le=1, description="A study joins a second category that fits within this margin."
+    )
+    llm_labels: bool = Field(
+        True,
+        description="Ask the LLM for category labels (auto/generative mode); a label that fails the checks "
+        "falls back to distinctive terms.",
+    )
+    label_titles: int = Field(8, ge=2, le=20, description="Member titles shown to the LLM when it names a category.")
+    rewrite_claims: bool = Field(
+        False,
+        description="Let the LLM rewrite each extractive claim; a rewrite is kept only when the support judge "
+        "finds it in the abstract.",
+    )
+    judge_assignments: bool = Field(
+        True,
+        description="Check every assignment with the support judge; a second category is kept only when the judge agrees.",
     )
 
 

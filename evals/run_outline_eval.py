@@ -6,10 +6,10 @@
 For every topic of ``evals/data/outline_gold.json`` this builds ``Assistant(settings).outline(query)``
 with the real bundled models over the whole index (not over the gold papers only), then prints
 node-path P/R/F1 (see ``outline_metrics``), coverage, sibling coherence, invariant violations
-and seconds per topic, and the macro average. This is the extractive, clustering-only mode:
-the default outline builder calls no LLM, so the numbers measure retrieval + clustering +
-term labels. A topic that raises ``QueryError`` is recorded and scores 0 on P/R/F1/coverage
-in the macro average (coherence is averaged over built outlines only).
+and seconds per topic, and the macro average. ``--mode extractive`` is the clustering-only
+outline (no LLM: term labels); ``--mode auto`` (the default setting) lets the configured LLM
+propose labels, each checked before use. A topic that raises ``QueryError`` is recorded and
+scores 0 on P/R/F1/coverage in the macro average (coherence is averaged over built outlines only).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _gold_studies(tree: dict) -> set[str]:
     return out
 
 
-def evaluate_topic(assistant, topic: dict) -> dict:
+def evaluate_topic(assistant, topic: dict, mode: str | None = None) -> dict:
     """Build the outline for one gold topic and score it."""
     from assistant.errors import QueryError
 
@@ -72,7 +72,7 @@ def evaluate_topic(assistant, topic: dict) -> dict:
     row: dict = {"topic": topic["topic"], "query": topic["query"], "gold": len(_gold_studies(gold))}
     t = time.perf_counter()
     try:
-        outline = assistant.outline(topic["query"])
+        outline = assistant.outline(topic["query"], mode=mode)
     except QueryError as exc:
         row.update(error=str(exc), seconds=round(time.perf_counter() - t, 2))
         return row
@@ -95,6 +95,7 @@ def evaluate_topic(assistant, topic: dict) -> dict:
         missed=sorted(_gold_studies(gold) - placed),
         off_topic=sorted(placed - _gold_studies(gold)),
         timings=outline.timings,
+        checks=outline.checks,
         tree=pred,
     )
     return row
@@ -144,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gold", type=Path, default=GOLD, help="gold hierarchies (default: %(default)s)")
     parser.add_argument("--topic", action="append", help="only this topic (repeatable)")
     parser.add_argument("--json", type=Path, dest="json_path", help="also save rows, trees and averages here")
+    parser.add_argument("--mode", choices=["auto", "extractive"], help="outline mode (default: llm.mode, auto)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each topic's problems and matches")
     args = parser.parse_args(argv)
 
@@ -161,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for topic in topics:
         print(f"... {topic['topic']}", file=sys.stderr)
-        rows.append(evaluate_topic(assistant, topic))
+        rows.append(evaluate_topic(assistant, topic, args.mode))
     avg = macro(rows)
     print(render(rows, avg))
     if args.verbose:

@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.errors import QueryError
-from assistant.outline import distinctive_labels
+from assistant.llm import Completion
+from assistant.outline import OutlineBuilder, clean_label, distinctive_labels, label_problem
 
 TOPICS = ["model merging", "parameter-efficient fine-tuning", "preference optimization"]
 
@@ -50,14 +51,101 @@ def test_outline_invariants(real_assistant, topic):
         assert len(node.children) != 1  # no single-child chain
         for pid in node.papers:
             assert pid in candidates
+    paths = {tuple(p) for p in _paths(outline.tree)}
     for s in outline.studies:
-        if s.assignments:
-            assert all(0 <= v <= 1 for v in s.assignments.values())
+        for a in s.assignments:
+            assert -1 <= a.fit <= 1 and (a.judge is None or 0 <= a.judge <= 1)
+            assert tuple(a.path) in paths and a.path[-1] == a.label  # points at a node holding the study
+        if len(s.assignments) > 1:
+            assert all(a.agreed for a in s.assignments[1:])  # a second category needs the judge's agreement
+
+
+def _paths(node, path=()):
+    for c in node.children:
+        yield (*path, c.label)
+        yield from _paths(c, (*path, c.label))
+
+
+MEMBERS = ["Task arithmetic edits models with task vectors", "Merging task vectors by sparse masks"]
+
+
+@pytest.mark.parametrize(
+    ("label", "problem"),
+    [
+        ("Task vector merging", None),
+        ("", "empty"),
+        ("A very long label that goes on and on forever", "too long"),
+        ("Diffusion models", "copied from the prompt's example"),
+        ("Studies", "generic"),
+        ("Model merging", "same as a sibling, parent or the topic"),
+        ("Merging models", "says nothing the topic or parent does not"),
+        ("Protein folding", "no word of it occurs in its studies"),
+        ("Task <b>", "unexpected characters"),
+        ("task task task", "repetitive"),
+    ],
+)
+def test_label_problem(label, problem):
+    assert label_problem(label, MEMBERS, taken={"model merging"}, avoid={"model", "merging"}) == problem
+
+
+def test_label_must_set_its_studies_apart_from_siblings():
+    siblings = ["Task vectors for instruction data", "Task vectors in RLHF", "Task vectors for code"]
+    assert "apart" in label_problem("Task vectors", MEMBERS, set(), set(), siblings)
+    assert label_problem("Sparse masks", MEMBERS, set(), set(), siblings) is None
+
+
+def test_clean_label():
+    assert clean_label('  "task arithmetic."\nmore text') == "Task arithmetic"
+    assert clean_label("Category: **Sparse merging**") == "Sparse merging"
+    assert clean_label("") == ""
+
+
+class TitleWordLLM:
+    """Names a category by the commonest long word of the titles it is shown (a plausible label)."""
+
+    name = "title-word"
+
+    def __init__(self, fixed: str | None = None) -> None:
+        self.fixed = fixed
+        self.calls = 0
+
+    def complete(self, prompt, *, max_tokens, stop=None, grammar=None, on_text=None, should_stop=None):
+        import collections
+        import re
+
+        self.calls += 1
+        if self.fixed is not None:
+            return Completion(text=self.fixed)
+        titles = prompt.rsplit("Titles:", 1)[1]
+        words = collections.Counter(w for w in re.findall(r"[A-Za-z]{7,}", titles.lower()))
+        return Completion(text=f" {words.most_common(1)[0][0]} methods\n" if words else " \n")
+
+
+@pytest.mark.slow
+def test_llm_labels_are_checked_and_bad_ones_fall_back_to_terms(real_assistant):
+    a = real_assistant
+    copied = TitleWordLLM(fixed=" Diffusion models")  # the prompt's example: never a valid label
+    outline = OutlineBuilder(a.settings, a.index, lambda: copied, lambda: a.judge).build("preference optimization")
+    assert copied.calls >= 2
+    assert outline.checks["labels_llm_rejected"] == copied.calls and not outline.checks.get("labels_llm")
+    assert all(n.label_source in ("topic", "terms", "other") for n in outline.walk())
+    plausible = TitleWordLLM()
+    outline = OutlineBuilder(a.settings, a.index, lambda: plausible, lambda: a.judge).build("preference optimization")
+    used = [n for n in outline.walk() if n.label_source == "llm"]
+    assert used and outline.checks["labels_llm"] == len(used)
+    for node in outline.walk():
+        labels = [c.label.lower() for c in node.children]
+        assert len(labels) == len(set(labels))
+    extractive = OutlineBuilder(a.settings, a.index, lambda: copied, lambda: a.judge)
+    calls = copied.calls
+    assert extractive.build("preference optimization", mode="extractive").mode == "extractive"
+    assert copied.calls == calls  # extractive mode never calls the LLM
 
 
 @pytest.mark.slow
 def test_draft_cites_only_the_nodes_studies(real_assistant):
-    outline = real_assistant.outline("model merging", draft=True)
+    outline = real_assistant.outline("model merging", draft=True, mode="extractive")
+    assert outline.checks["draft_sentences"] >= 2  # every draft sentence went through the judge
     numbers = {r.paper_id: r.n for r in outline.references}
     import re
 

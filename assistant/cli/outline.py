@@ -18,6 +18,13 @@ def outline(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="markdown | json | mermaid.")] = "markdown",
     draft: Annotated[bool, typer.Option(help="Add a short cited paragraph per category.")] = False,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            help="auto: the LLM proposes labels, each checked (default: llm.mode); extractive: no LLM.",
+            show_default=False,
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
     """Draft a hierarchical related-work outline: categories, sub-categories, each study placed and cited.
@@ -31,11 +38,15 @@ def outline(
       review outline --topic "preference optimization" --format mermaid > tree.mmd
 
       review outline --topic merging --draft
+
+      review outline --topic merging --mode extractive   # no LLM: clustering and term labels
     """
     fmt = "json" if json_out else fmt.lower()
     if fmt not in ("markdown", "md", "json", "mermaid"):
         fail(f"unknown format {fmt!r}: use markdown, json or mermaid")
-    result = state.assistant().outline(topic, depth=depth, draft=draft)
+    if mode is not None and mode not in ("auto", "generative", "extractive"):
+        fail(f"unknown mode {mode!r}: use auto or extractive")
+    result = state.assistant().outline(topic, depth=depth, draft=draft, mode=mode)
     if fmt == "json":
         typer.echo(json.dumps(result.to_json_dict(), indent=2, ensure_ascii=False))
     elif fmt == "mermaid":
