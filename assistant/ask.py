@@ -154,6 +154,7 @@ class AskPipeline:
             answer.closest = hits[:5]
             return self._finish(answer, timings, started)
         sources = self._sources(hits)
+        answer.sources = [s.paper.id for s in sources]
         unknown = (
             missing_names(question, [f"{s.paper.title} {s.paper.abstract}" for s in sources]) if cfg.check_names else []
         )

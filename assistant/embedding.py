@@ -60,6 +60,7 @@ class SentenceTransformerEmbedder:
     def __init__(self, settings: EmbeddingSettings) -> None:
         self.settings = settings
         target, self.name = _resolve(settings.model)
+        self.path = target  # a local directory, or a hub name when the model is not local
         if not settings.allow_download:
             # Never reach a hub: a missing model is an error, not a silent download.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")

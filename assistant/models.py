@@ -134,6 +134,7 @@ class Answer(BaseModel):
     reason: str | None = Field(None, description="Why the answer was refused or fell back.")
     mode: Literal["generative", "extractive", "none"] = "none"
     closest: list[Hit] = Field(default_factory=list, description="Closest papers, shown when refusing.")
+    sources: list[str] = Field(default_factory=list, description="Ids of the papers put in front of the model.")
     timings: dict[str, float] = Field(default_factory=dict)
     model: str | None = None
     judge: str | None = None

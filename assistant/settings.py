@@ -167,6 +167,45 @@ class JudgeSettings(BaseModel):
     threshold: float = Field(0.5, ge=0, le=1, description="Support score at or above which a citation stands.")
 
 
+def _default_scifact() -> Path | None:
+    here = Path(__file__).resolve().parents[1]
+    for candidate in (here.parent / "shared" / "benchmarks" / "scifact", Path("../shared/benchmarks/scifact")):
+        if candidate.is_dir():
+            return candidate.resolve()
+    return None
+
+
+class EvalSettings(BaseModel):
+    data_dir: Path | None = Field(None, description="Gold data folder (default: the bundled evals/data).")
+    scifact_dir: Path | None = Field(
+        default_factory=_default_scifact,
+        description="SciFact train folder for judge validation (default: ../shared/benchmarks/scifact when present).",
+    )
+    scifact_pairs: int = Field(300, ge=0, description="SciFact (abstract, claim) pairs in the full suite's judge part.")
+    quick_per_type: int = Field(2, ge=1, description="--quick: questions of each type (factual, ..., unanswerable).")
+    quick_topics: list[str] = Field(
+        default_factory=lambda: ["preference optimization"], description="--quick: gold outline topics."
+    )
+    max_failures: int = Field(25, ge=0, description="Failure details kept per part in the report.")
+    min: dict[str, float] = Field(
+        default_factory=lambda: {
+            "citations.citation_validity": 1.0,
+            "citations.alce_recall": 0.8,
+            "citations.alce_precision": 0.8,
+            "citations.refusal_accuracy": 0.5,
+            "retrieval.recall@10": 0.6,
+            "retrieval.mrr": 0.6,
+            "outline.coverage": 0.3,
+            "judge.project_auc": 0.7,
+        },
+        description="Metric floors: `review eval` exits 3 when a metric is below its floor.",
+    )
+    max: dict[str, float] = Field(
+        default_factory=lambda: {"citations.false_refusal_rate": 0.25},
+        description="Metric ceilings: `review eval` exits 3 when a metric is above its ceiling.",
+    )
+
+
 class Settings(BaseSettings):
     """All of review's settings; every field is documented and shown by `review config`."""
 
@@ -183,6 +222,7 @@ class Settings(BaseSettings):
     ask: AskSettings = Field(default_factory=AskSettings)
     outline: OutlineSettings = Field(default_factory=OutlineSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -198,7 +238,7 @@ class Settings(BaseSettings):
 
     def fingerprint(self) -> str:
         """Short hash of everything that changes results; stamped on answers and reports."""
-        data = self.model_dump(mode="json", exclude={"paths": {"cache"}})
+        data = self.model_dump(mode="json", exclude={"paths": {"cache"}, "eval": True})
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 

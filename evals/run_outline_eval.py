@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from outline_metrics import (  # noqa: E402
+from assistant.evaluation.outline_metrics import (  # noqa: E402
     coverage,
     node_path_prf,
     sibling_coherence,

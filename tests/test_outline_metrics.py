@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "evals"))
 
-from outline_metrics import (  # noqa: E402
+from assistant.evaluation.outline_metrics import (  # noqa: E402
     coverage,
     node_path_prf,
     sibling_coherence,

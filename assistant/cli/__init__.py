@@ -19,7 +19,9 @@ app = typer.Typer(
         "  review ingest                      # index the bundled corpus\n\n"
         '  review search "weight averaging of fine-tuned models" -k 5\n\n'
         "  review show breadcrumbs-2023\n\n"
-        '  review ask "how does RL affect knowledge recall?"'
+        '  review ask "how does RL affect knowledge recall?"\n\n'
+        "  review outline --topic merging\n\n"
+        "  review eval --quick"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -60,8 +62,9 @@ def _global(
 
 def _register() -> None:
     from . import ask, config, ingest, outline, search
+    from . import eval as eval_command
 
-    for module in (ingest, search, ask, outline, config):
+    for module in (ingest, search, ask, outline, eval_command, config):
         module.register(app)
 
 

@@ -1,0 +1,124 @@
+"""The gold data of `review eval`: questions, labelled (statement, paper) pairs, outline trees.
+
+It is written for the bundled corpus and ships with the package (``evals/data`` in the
+repository, ``assistant/evals_data`` in a wheel). SciFact pairs are read from
+``../shared/benchmarks/scifact`` (or ``eval.scifact_dir``) when present and skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConfigError
+
+__all__ = ["GoldQuestion", "JudgeCase", "data_dir", "judge_cases", "outline_topics", "questions", "scifact_pairs"]
+
+
+@dataclass
+class GoldQuestion:
+    id: str
+    question: str
+    type: str  # factual | thematic | comparative | unanswerable
+    relevant: list[str]
+    key_facts: list[dict]
+
+    @property
+    def answerable(self) -> bool:
+        return self.type != "unanswerable"
+
+
+@dataclass
+class JudgeCase:
+    source: str  # the text the statement is checked against
+    statement: str
+    label: int  # 1 supported, 0 not
+    kind: str
+    origin: str  # "project" | "scifact"
+    paper: str = ""
+
+
+def data_dir(override: str | Path | None = None) -> Path:
+    """The gold-data folder: ``override``, else the wheel's copy, else the repository's evals/data."""
+    if override:
+        path = Path(override).expanduser()
+        if not (path / "questions.jsonl").is_file():
+            raise ConfigError(f"{path} has no questions.jsonl: point eval.data_dir at a folder like evals/data")
+        return path
+    here = Path(__file__).resolve().parents[1]
+    for candidate in (here / "evals_data", here.parent / "evals" / "data"):
+        if (candidate / "questions.jsonl").is_file():
+            return candidate
+    raise ConfigError(f"the eval gold data is missing next to {here}: reinstall review")
+
+
+def _jsonl(path: Path) -> list[dict]:
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}:{n}: malformed JSON ({exc.msg})") from exc
+    return rows
+
+
+def questions(folder: Path) -> list[GoldQuestion]:
+    """The gold questions, in file order."""
+    return [
+        GoldQuestion(
+            id=q["id"],
+            question=q["question"],
+            type=q["type"],
+            relevant=q.get("relevant", []),
+            key_facts=q.get("key_facts", []),
+        )
+        for q in _jsonl(folder / "questions.jsonl")
+    ]
+
+
+def judge_cases(folder: Path, abstracts_by_title: dict[str, str]) -> tuple[list[JudgeCase], list[JudgeCase]]:
+    """(binary cases, partial cases) of the project: supported = 1, unsupported = 0; the
+    partially supported ones are kept apart (reported as a mean score, not a label)."""
+    binary, partial = [], []
+    for row in _jsonl(folder / "judge_cases.jsonl"):
+        source = abstracts_by_title.get(row["paper_title"])
+        if source is None:
+            continue
+        case = JudgeCase(
+            source=source,
+            statement=row["statement"],
+            label=int(row["label"] == "supported"),
+            kind=row.get("kind", ""),
+            origin="project",
+            paper=row["paper_title"],
+        )
+        (partial if row["label"] == "partial" else binary).append(case)
+    return binary, partial
+
+
+def outline_topics(folder: Path) -> list[dict]:
+    """[{topic, query, tree}] gold hierarchies."""
+    return json.loads((folder / "outline_gold.json").read_text(encoding="utf-8"))["topics"]
+
+
+def scifact_pairs(folder: Path | None, n: int, seed: int = 0) -> list[JudgeCase]:
+    """Up to ``n`` (cited abstract, claim) pairs of SciFact train, SUPPORT = 1; [] when absent."""
+    if folder is None or not (folder / "claims_train.jsonl").is_file() or not (folder / "corpus.jsonl").is_file():
+        return []
+    corpus = {}
+    for d in _jsonl(folder / "corpus.jsonl"):
+        corpus[d["doc_id"]] = " ".join(d["abstract"])
+    rows = []
+    for c in _jsonl(folder / "claims_train.jsonl"):
+        for doc in c.get("cited_doc_ids", []):
+            if doc in corpus:
+                labels = {e["label"] for e in c.get("evidence", {}).get(str(doc), [])}
+                rows.append(
+                    JudgeCase(corpus[doc], c["claim"], int("SUPPORT" in labels), "scifact", "scifact", str(doc))
+                )
+    if len(rows) > n:
+        rows = random.Random(seed).sample(rows, n)
+    return rows
