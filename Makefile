@@ -1,4 +1,4 @@
-.PHONY: test lint format bench judge
+.PHONY: test lint format bench judge eval
 
 test:
 	python -m pytest
@@ -15,6 +15,10 @@ bench:
 	python benchmarks/retrieval_scifact.py
 	python benchmarks/ingest_speed.py
 	python benchmarks/search_latency.py
+	python benchmarks/outline_stages.py
+
+eval:
+	review eval --report eval.md --json eval.json
 
 judge:
 	python evals/judge/train_judge.py

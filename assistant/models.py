@@ -269,12 +269,38 @@ class Outline(BaseModel):
         for pid in self.tree.papers:
             lines.append(f"- {claims.get(pid, pid)} [{numbers[pid]}]")
         emit(self.tree, "", 1)
+        summary = self.check_summary()
+        if summary:
+            lines.append(f"_{summary}_")
+            lines.append("")
         lines.append("## References")
         lines.append("")
         for r in self.references:
             date = f", {r.date}" if r.date else ""
             lines.append(f"[{r.n}] {r.title}{date} (`{r.paper_id}`)")
         return "\n".join(lines) + "\n"
+
+    def check_summary(self) -> str:
+        """One line on what was checked: LLM labels used/rejected, placements the judge agreed with."""
+        c = self.checks
+        parts = []
+        if "labels_llm" in c or "labels_llm_rejected" in c:
+            parts.append(
+                f"labels: {c.get('labels_llm', 0)} from the LLM, {c.get('labels_llm_rejected', 0)} LLM labels "
+                "rejected by the checks (distinctive terms used instead)"
+            )
+        if c.get("assignments"):
+            parts.append(
+                f"placements: the support judge agrees with {c.get('assignments_agreed', 0)} of {c['assignments']}"
+            )
+        if c.get("second_categories_withdrawn"):
+            parts.append(f"{c['second_categories_withdrawn']} second categories withdrawn")
+        if c.get("draft_sentences"):
+            parts.append(
+                f"draft: {c['draft_sentences'] - c.get('draft_sentences_rejected', 0)} of {c['draft_sentences']} sentences "
+                "passed the judge"
+            )
+        return "; ".join(parts) + "." if parts else ""
 
     def to_mermaid(self) -> str:
         """A Mermaid mindmap: one line per node, papers as leaves."""

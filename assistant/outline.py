@@ -52,7 +52,9 @@ _STOP = set(
     state-of-the-art art state effective effectively efficient simple key novel strong better best make makes made
     many much most well further even up out all each other own without within among through them they he she has
     have had do does done given provide provides provided enable enables lead leads leading despite remain remains
-    high higher low lower small smaller larger need needs often still while whether thus therefore i.e e.g""".split()
+    high higher low lower small smaller larger need needs often still while whether thus therefore i.e e.g
+    issue issues finding findings strategy strategies yet research effect effects feature features impact impacts
+    useful intricate multiple several certain particular overall typically usually recently widely""".split()
 )
 
 
@@ -93,11 +95,13 @@ def label_problem(
     taken: set[str],
     avoid: set[str] = frozenset(),
     sibling_texts: list[str] | None = None,
+    common: set[str] = frozenset(),
 ) -> str | None:
     """Why a proposed label cannot name a category (None when it can): it must be 1-6 words of
     plain characters, not generic, not the prompt's example, distinct from its siblings, parents
-    and topic, say something the topic does not, share a word with its studies, and (given the
-    siblings' studies) have a word that is more frequent in its own studies than in theirs."""
+    and topic, say something the topic does not, have a word that is not ``common`` in the
+    corpus (stems in over a quarter of it), have at least half of its words in its studies, and
+    (given the siblings' studies) a word more frequent in its own studies than in theirs."""
     if not label:
         return "empty"
     words = label.split()
@@ -117,9 +121,14 @@ def label_problem(
         return "same as a sibling, parent or the topic"
     if own <= {w[:5] for w in avoid}:
         return "says nothing the topic or parent does not"
+    if own <= set(common) | {w[:5] for w in avoid}:
+        return "too general for this corpus: all its words are common in it"
     mine = [_stems(text) for text in member_texts]
-    if not own & set().union(*mine):
+    found = own & set().union(*mine)
+    if not found:
         return "no word of it occurs in its studies"
+    if len(found) * 2 < len(own):
+        return "most of its words do not occur in its studies"
     if sibling_texts:
         theirs = [_stems(text) for text in sibling_texts]
 
@@ -132,10 +141,16 @@ def label_problem(
 
 
 def distinctive_labels(
-    groups: list[list[str]], taken: set[str] | None = None, avoid: set[str] | None = None
+    groups: list[list[str]],
+    taken: set[str] | None = None,
+    avoid: set[str] | None = None,
+    background: tuple[Counter, int] | None = None,
 ) -> list[str]:
     """One label per group of texts: its most distinctive terms (class-based TF-IDF), never
-    made of the ``avoid`` words (the topic and the parent labels say those already)."""
+    made of the ``avoid`` words (the topic and the parent labels say those already). With a
+    ``background`` (document frequency of each term in the corpus, corpus size), terms common
+    across the whole corpus weigh less ("fine-tuning" names nothing in a fine-tuning corpus)."""
+    bg_df, bg_n = background or (Counter(), 0)
     avoid = {w.rstrip("s") for w in (avoid or set())}
     counts = [
         Counter(t for text in g for t in set(_terms(text)) if not any(w.rstrip("s") in avoid for w in t.split()))
@@ -147,14 +162,24 @@ def distinctive_labels(
     for group, c in zip(groups, counts):
         size = max(1, len(group))
         scored = sorted(
-            ((n / size) * math.log(1 + len(groups) / df[t]) * (1.3 if " " in t else 1.0), t)
+            (
+                (n / size)
+                * math.log(1 + len(groups) / df[t])
+                * (1.3 if " " in t else 1.0)
+                # a bigram is as common as its commonest word ("fine-tuning sparse" is not a phrase)
+                * (math.log((1 + bg_n) / (1 + max(bg_df[w] for w in (t, *t.split())))) if bg_n else 1.0),
+                t,
+            )
             for t, n in c.items()
             if n >= min(2, size)
         )
         picked: list[str] = []
-        for _, term in reversed(scored):
+        top = scored[-1][0] if scored else 0.0
+        for score, term in reversed(scored):
             if any(term in p or p in term for p in picked):
                 continue
+            if picked and score < 0.5 * top:  # a weak second term adds noise, not meaning
+                break
             picked.append(term)
             if len(picked) == 2:
                 break
@@ -182,6 +207,8 @@ class OutlineBuilder:
         self._judge_factory = judge_factory
         self._use_llm = False
         self._topic = ""
+        self._bg: tuple[Counter, int] | None = None
+        self._common: set[str] = set()
         self.checks: Counter = Counter()
 
     # -- candidates ------------------------------------------------------------------------
@@ -231,6 +258,7 @@ class OutlineBuilder:
         self._use_llm = mode != "extractive" and self._llm_factory is not None
         self._topic = topic
         self.checks = Counter()
+        self._background()
         timings: dict[str, float] = {}
         t = time.perf_counter()
         found = self.candidates(topic)
@@ -286,6 +314,13 @@ class OutlineBuilder:
         outline.timings = {k: round(v, 4) for k, v in timings.items()}
         return outline
 
+    def _background(self) -> None:
+        """Corpus-wide document frequencies of label terms and stems (titles + abstracts)."""
+        docs = [f"{p.title} {p.abstract}" for p in self.index.papers()]
+        self._bg = (Counter(t for d in docs for t in set(_terms(d))), len(docs))
+        stems = Counter(st for d in docs for st in _stems(d))
+        self._common = {st for st, n in stems.items() if n > 0.25 * len(docs)} if docs else set()
+
     # -- LLM steps, each checked -----------------------------------------------------------
 
     def _complete(self, prompt: str, max_tokens: int) -> str:
@@ -331,7 +366,7 @@ class OutlineBuilder:
             siblings = {x.lower() for k, x in enumerate(final) if k != j}
             members = [f"{studies[i].title} {studies[i].claim}" for i in group]
             others = [f"{studies[i].title} {studies[i].claim}" for k, g in enumerate(groups) if k != j for i in g]
-            problem = label_problem(label, members, taken | siblings, avoid, others)
+            problem = label_problem(label, members, taken | siblings, avoid, others, self._common)
             if problem is None and len(groups) > 1 and int(np.argmax(cents @ label_vecs[j])) != j:
                 problem = "closer to a sibling category"
             if problem is None:
@@ -381,7 +416,7 @@ class OutlineBuilder:
         texts = [[f"{studies[i].title} {studies[i].title} {studies[i].claim}" for i in g] for g in groups]
         avoid = {w for label in (node.label, *taken) for w in re.findall(r"[a-z][a-z0-9-]+", label.lower())}
         taken_all = {node.label.lower(), self._topic.lower()} | {s.lower() for s in taken}
-        labels = distinctive_labels(texts, taken=set(taken_all), avoid=avoid)
+        labels = distinctive_labels(texts, taken=set(taken_all), avoid=avoid, background=self._bg)
         sources = ["terms"] * len(labels)
         if self._use_llm and self.settings.outline.llm_labels:
             llm = self._llm_labels(groups, studies, vectors, labels, taken_all, avoid)
@@ -465,7 +500,7 @@ class OutlineBuilder:
         avoid = set(re.findall(r"[a-z][a-z0-9-]+", self._topic.lower()))
         for group in groups[: 6 - len(root.children)]:
             texts = [[f"{studies[i].title} {studies[i].title} {studies[i].claim}" for i in g] for g in (group, rest)]
-            label = distinctive_labels(texts, taken=set(taken), avoid=avoid)[0]
+            label = distinctive_labels(texts, taken=set(taken), avoid=avoid, background=self._bg)[0]
             source = "terms"
             if self._use_llm and cfg.llm_labels:
                 proposed = self._llm_labels([group], studies, vectors, [label], taken, avoid)[0]

@@ -94,6 +94,25 @@ def test_label_must_set_its_studies_apart_from_siblings():
     assert label_problem("Sparse masks", MEMBERS, set(), set(), siblings) is None
 
 
+def test_label_too_general_for_the_corpus_or_mostly_ungrounded():
+    common = {"fine", "tunin", "llm"}
+    assert label_problem("Fine-tuning LLMs", MEMBERS, set(), set(), common=common).startswith("too general")
+    assert label_problem("Sparse audio speech transformers", MEMBERS, set(), set()).startswith("most of its words")
+
+
+def test_background_frequency_demotes_corpus_wide_terms():
+    from collections import Counter
+
+    groups = [["fine-tuning sparse masks", "fine-tuning sparse masks"], ["fine-tuning adapters", "adapters"]]
+    plain = distinctive_labels(groups)
+    assert "fine-tuning" in plain[0].lower()
+    from assistant.outline import _terms
+
+    docs = ["fine-tuning of models"] * 95 + ["fine-tuning sparse masks"] * 2 + ["adapters"] * 3
+    background = (Counter(t for d in docs for t in set(_terms(d))), len(docs))
+    assert "fine-tuning" not in distinctive_labels(groups, background=background)[0].lower()
+
+
 def test_clean_label():
     assert clean_label('  "task arithmetic."\nmore text') == "Task arithmetic"
     assert clean_label("Category: **Sparse merging**") == "Sparse merging"

@@ -170,7 +170,7 @@ def _citations_part(assistant, questions: list[gold.GoldQuestion], mode: str, pr
     precision: list[float] = []
     recall_raw: list[float] = []
     precision_raw: list[float] = []
-    before = unsupported = 0
+    before = unsupported = generated = fallbacks = 0
     refused_ok = unanswerable = false_refusals = answerable = 0
     facts_hit = facts = 0
     modes: Counter = Counter()
@@ -192,6 +192,8 @@ def _citations_part(assistant, questions: list[gold.GoldQuestion], mode: str, pr
                     failures.append({"id": q.id, "statement": st.text, "citation": c,
                                      "why": "cites a paper that was not among the sources in the prompt"})  # fmt: skip
         before += len(ans.statements)
+        generated += sum(st.source == "generated" for st in ans.statements)
+        fallbacks += ans.mode == "extractive" and mode != "extractive"
         unsupported += sum(not st.supported for st in ans.statements)
         final = alce([(st.text, st.citations) for st in kept], corpus, judge, threshold)
         raw = alce(
@@ -247,6 +249,8 @@ def _citations_part(assistant, questions: list[gold.GoldQuestion], mode: str, pr
         "alce_recall_before_check": mean(recall_raw),
         "alce_precision_before_check": mean(precision_raw),
         "statements": len(recall),
+        "generated_statements": generated,
+        "extractive_fallbacks": fallbacks,
         "unsupported_rate": round(unsupported / before, 4) if before else None,
         "refusal_accuracy": round(refused_ok / unanswerable, 4) if unanswerable else None,
         "false_refusal_rate": round(false_refusals / answerable, 4) if answerable else None,

@@ -38,38 +38,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_judge import load_nli  # noqa: E402
 
+from assistant.evaluation.metrics import accuracies, roc_auc  # noqa: E402
+
 Pair = tuple[str, str, int]  # (source, statement, 1 = supported)
 SUBTLE_KINDS = {"reversed", "swapped_number", "overclaim"}
 
 
 # ---------------------------------------------------------------- metrics
-
-
-def roc_auc(y: list[int], s: list[float]) -> float:
-    """Mann-Whitney AUC with average ranks for ties."""
-    order = sorted(range(len(s)), key=lambda i: s[i])
-    ranks = [0.0] * len(s)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and s[order[j + 1]] == s[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    pos = sum(y)
-    neg = len(y) - pos
-    if not pos or not neg:
-        return float("nan")
-    return (sum(r for r, t in zip(ranks, y) if t) - pos * (pos + 1) / 2) / (pos * neg)
-
-
-def accuracies(y: list[int], s: list[float], threshold: float) -> tuple[float, float]:
-    pred = [int(x >= threshold) for x in s]
-    acc = sum(p == t for p, t in zip(pred, y)) / len(y)
-    tpr = sum(p and t for p, t in zip(pred, y)) / max(1, sum(y))
-    tnr = sum((not p) and (not t) for p, t in zip(pred, y)) / max(1, len(y) - sum(y))
-    return acc, (tpr + tnr) / 2
 
 
 def best_threshold(y: list[int], s: list[float]) -> float:
