@@ -125,3 +125,32 @@ class Assistant:
             self.llm  # noqa: B018 (a missing or broken model is reported before any work)
         builder = OutlineBuilder(self.settings, self.index, lambda: self.llm, lambda: self.judge)
         return builder.build(topic, depth=depth, draft=draft, mode=mode)
+
+    # -- eval -----------------------------------------------------------------------------
+
+    def evaluate(
+        self, *, quick: bool = False, only: Sequence[str] | None = None, mode: str | None = None, progress=None
+    ) -> dict:
+        """Run the `review eval` suite; the report as a JSON-ready dict (see ``assistant.evaluation``).
+
+        The gold data is written for the bundled corpus: when this index does not hold it, the
+        suite runs on an index of the bundled corpus in the cache (built on first use)."""
+        from .evaluation import PARTS, run_eval
+
+        if (mode or self.settings.llm.mode) != "extractive" and {"citations", "outline"} & set(only or PARTS):
+            self.llm  # noqa: B018 (a missing or broken model is reported before any work)
+        return run_eval(self._eval_assistant(), quick=quick, only=list(only or []), mode=mode, progress=progress)
+
+    def _eval_assistant(self) -> Assistant:
+        from .evaluation.gold import data_dir, questions
+
+        needed = {pid for q in questions(data_dir(self.settings.eval.data_dir)) for pid in q.relevant}
+        have = {p.id for p in self.index.papers()}
+        if needed <= have:
+            return self
+        store = Path(self.settings.paths.cache) / "eval-index"
+        log.warning("this index does not hold the bundled corpus: evaluating on %s (built from it on first use)", store)
+        paths = self.settings.paths.model_copy(update={"store": store, "corpus": []})
+        other = Assistant(self.settings.model_copy(update={"paths": paths}))
+        other._progress, other._llm, other._judge = self._progress, self._llm, self._judge
+        return other

@@ -180,3 +180,36 @@ def test_quick_end_to_end_on_the_real_bundled_models(real_assistant, tmp_path):
     gated = runner.invoke(app, ["eval", "--quick", "--only", "retrieval", "--json", "-"], env=strict)
     assert gated.exit_code == 3, gated.output
     assert "retrieval.mrr" in gated.output
+
+
+@pytest.mark.slow
+def test_eval_runs_on_a_bundled_index_when_the_configured_one_lacks_the_gold_papers(real_assistant, tmp_path):
+    from assistant import Assistant, Settings
+
+    assert real_assistant._eval_assistant() is real_assistant
+    corpus = tmp_path / "mine.jsonl"
+    corpus.write_text(json.dumps({"title": "A study of sourdough", "abstract": "We bake bread. It rises well."}) + "\n")
+    cache = real_assistant.settings.paths.cache
+    mine = Assistant(Settings(paths={"store": str(tmp_path / "store"), "cache": str(cache), "corpus": [str(corpus)]}))
+    other = mine._eval_assistant()
+    assert other is not mine and other.settings.paths.store == cache / "eval-index"
+    assert other.settings.paths.corpus == []  # the bundled corpus
+
+
+def test_missing_model_is_one_clear_line_before_any_work(tmp_path, monkeypatch):
+    from assistant.cli import app
+
+    monkeypatch.setenv("REVIEW_CONFIG", str(tmp_path / "absent.toml"))
+    env = {"REVIEW_PATHS__STORE": str(tmp_path / "store"), "REVIEW_PATHS__CACHE": str(tmp_path / "cache")}
+    result = CliRunner().invoke(app, ["eval", "--quick", "--model", str(tmp_path / "nope.gguf")], env=env)
+    assert result.exit_code == 1
+    assert "GGUF model not found" in result.output and "--model" in result.output
+    assert not (tmp_path / "store").exists()  # no index was built first
+
+
+def test_unknown_part_is_a_clear_error(tmp_path):
+    from assistant.errors import ConfigError
+    from assistant.evaluation import run_eval
+
+    with pytest.raises(ConfigError, match="unknown eval part"):
+        run_eval(object(), only=["citatons"])

@@ -55,7 +55,7 @@ def eval_(
 
       review eval --compare base.json other.json
     """
-    from ..evaluation import compare_markdown, load_report, run_eval, to_markdown
+    from ..evaluation import compare_markdown, load_report, to_markdown
 
     if compare:
         if not reports or len(reports) < 2:
@@ -74,7 +74,7 @@ def eval_(
         bar = bars.setdefault(part, progress_bar(f"eval {part}"))
         bar(done, total)
 
-    result = run_eval(a, quick=quick, only=only, mode=mode, progress=progress)
+    result = a.evaluate(quick=quick, only=only, mode=mode, progress=progress)
     markdown = to_markdown(result)
     if report:
         report.write_text(markdown, encoding="utf-8")

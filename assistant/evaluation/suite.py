@@ -327,11 +327,11 @@ def run_eval(
     progress: Progress | None = None,
 ) -> dict:
     """Run the suite and return the report (a JSON-ready dict, schema ``review-eval/1``)."""
-    s = assistant.settings
-    parts = [p for p in PARTS if not only or p in only]
     unknown = sorted(set(only or []) - set(PARTS))
     if unknown:
         raise ConfigError(f"unknown eval part(s) {', '.join(unknown)}: choose from {', '.join(PARTS)}")
+    s = assistant.settings
+    parts = [p for p in PARTS if not only or p in only]
     mode = mode or s.llm.mode
     progress = progress or (lambda part, done, total: None)
     folder = gold.data_dir(s.eval.data_dir)
