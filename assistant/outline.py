@@ -161,6 +161,7 @@ def distinctive_labels(
     labels = []
     for group, c in zip(groups, counts):
         size = max(1, len(group))
+        enough = {t: n for t, n in c.items() if n >= min(2, size)} or c  # else the best single mention
         scored = sorted(
             (
                 (n / size)
@@ -170,8 +171,7 @@ def distinctive_labels(
                 * (math.log((1 + bg_n) / (1 + max(bg_df[w] for w in (t, *t.split())))) if bg_n else 1.0),
                 t,
             )
-            for t, n in c.items()
-            if n >= min(2, size)
+            for t, n in enough.items()
         )
         picked: list[str] = []
         top = scored[-1][0] if scored else 0.0

@@ -181,7 +181,7 @@ class EvalSettings(BaseModel):
         default_factory=_default_scifact,
         description="SciFact train folder for judge validation (default: ../shared/benchmarks/scifact when present).",
     )
-    scifact_pairs: int = Field(300, ge=0, description="SciFact (abstract, claim) pairs in the full suite's judge part.")
+    scifact_pairs: int = Field(200, ge=0, description="SciFact (abstract, claim) pairs in the full suite's judge part.")
     quick_per_type: int = Field(2, ge=1, description="--quick: questions of each type (factual, ..., unanswerable).")
     quick_topics: list[str] = Field(
         default_factory=lambda: ["preference optimization"], description="--quick: gold outline topics."

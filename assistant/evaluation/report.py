@@ -90,7 +90,7 @@ def to_markdown(report: dict) -> str:
         lines += [f"## failures: {part} ({result['failures_total']})", ""]
         for f in result["failures"]:
             where = f.get("id") or f.get("topic") or f.get("set", "")
-            what = f.get("statement") or f.get("key_fact") or f.get("question") or ""
+            what = f.get("statement") or f.get("key_fact") or f.get("question") or ", ".join(f.get("missed", [])[:10])
             cite = f" [{f['citation']}]" if f.get("citation") else ""
             lines.append(f"- `{where}` {what[:160]}{cite}: {f['why']}")
         if more > 0:

@@ -37,6 +37,9 @@ JUDGED = {"alce_recall", "alce_precision", "alce_recall_before_check", "alce_pre
           "unsupported_rate", "key_fact_coverage"}  # fmt: skip
 
 Progress = Callable[[str, int, int], None]
+#: Citation failures, most serious first.
+FAILURE_ORDER = ("invalid_citation", "answered_unanswerable", "refused_answerable", "alce_recall",
+                 "imprecise_citation", "removed_by_check", "key_fact_missed")  # fmt: skip
 
 
 def _sha256(path: Path | None) -> str | None:
@@ -189,7 +192,7 @@ def _citations_part(assistant, questions: list[gold.GoldQuestion], mode: str, pr
                 ok = c in corpus and c in prompt
                 valid += ok
                 if not ok:
-                    failures.append({"id": q.id, "statement": st.text, "citation": c,
+                    failures.append({"kind": "invalid_citation", "id": q.id, "statement": st.text, "citation": c,
                                      "why": "cites a paper that was not among the sources in the prompt"})  # fmt: skip
         before += len(ans.statements)
         generated += sum(st.source == "generated" for st in ans.statements)
@@ -205,13 +208,23 @@ def _citations_part(assistant, questions: list[gold.GoldQuestion], mode: str, pr
         precision_raw += [float(c.precise) for v in raw for c in v.citations]
         for v in final:
             if not v.recall:
-                failures.append({"id": q.id, "statement": v.text, "why": f"ALCE recall 0: {v.why}"})
+                failures.append(
+                    {"kind": "alce_recall", "id": q.id, "statement": v.text, "why": f"ALCE recall 0: {v.why}"}
+                )
             for c in v.citations:
                 if not c.precise:
-                    failures.append({"id": q.id, "statement": v.text, "citation": c.paper_id, "why": c.why})
+                    failures.append(
+                        {
+                            "kind": "imprecise_citation",
+                            "id": q.id,
+                            "statement": v.text,
+                            "citation": c.paper_id,
+                            "why": c.why,
+                        }
+                    )
         for st in ans.statements:
             if not st.supported:
-                failures.append({"id": q.id, "statement": st.text, "citation": ",".join(st.dropped_citations),
+                failures.append({"kind": "removed_by_check", "id": q.id, "statement": st.text, "citation": ",".join(st.dropped_citations),
                                  "why": f"removed by the check (support {st.support:.2f} < {threshold})"})  # fmt: skip
         hit = None
         if q.answerable:
@@ -219,7 +232,12 @@ def _citations_part(assistant, questions: list[gold.GoldQuestion], mode: str, pr
             false_refusals += ans.refused
             if ans.refused:
                 failures.append(
-                    {"id": q.id, "question": q.question, "why": f"refused an answerable question: {ans.reason}"}
+                    {
+                        "kind": "refused_answerable",
+                        "id": q.id,
+                        "question": q.question,
+                        "why": f"refused an answerable question: {ans.reason}",
+                    }
                 )
             elif q.key_facts:
                 text = " ".join(st.text for st in kept)
@@ -229,14 +247,19 @@ def _citations_part(assistant, questions: list[gold.GoldQuestion], mode: str, pr
                 for f, sc in zip(q.key_facts, scores):
                     if sc < threshold:
                         failures.append(
-                            {"id": q.id, "key_fact": f["fact"], "why": f"key fact not in the answer (judge {sc:.2f})"}
+                            {
+                                "kind": "key_fact_missed",
+                                "id": q.id,
+                                "key_fact": f["fact"],
+                                "why": f"key fact not in the answer (judge {sc:.2f})",
+                            }
                         )
             facts += len(q.key_facts)
         else:
             unanswerable += 1
             refused_ok += ans.refused
             if not ans.refused:
-                failures.append({"id": q.id, "question": q.question, "answer": ans.answer[:300],
+                failures.append({"kind": "answered_unanswerable", "id": q.id, "question": q.question, "answer": ans.answer[:300],
                                  "why": "answered a question the corpus does not answer"})  # fmt: skip
         per_question.append({"id": q.id, "type": q.type, "mode": ans.mode, "refused": ans.refused,
                              "statements": len(kept), "key_facts_hit": hit, "seconds": round(time.perf_counter() - t, 2)})  # fmt: skip
@@ -257,6 +280,8 @@ def _citations_part(assistant, questions: list[gold.GoldQuestion], mode: str, pr
         "key_fact_coverage": round(facts_hit / facts, 4) if facts else None,
         "answer_modes": dict(modes),
     }
+    order = {k: i for i, k in enumerate(FAILURE_ORDER)}
+    failures.sort(key=lambda f: order.get(f["kind"], len(order)))  # the worst first: the report keeps the top
     return {"metrics": metrics, "n": len(questions), "failures": failures, "items": per_question}
 
 
