@@ -288,6 +288,11 @@ class OutlineBuilder:
             description=f"Studies on {topic} in the indexed corpus ({len(studies)} papers).",
             label_source="topic",
         )
+        if len(studies) < cfg.min_split:
+            root.description += (
+                f" Only {len(studies)} papers clear the relevance threshold, too few to split into categories;"
+                " a fuller topic phrase (e.g. 'merging the weights of fine-tuned models') may find more."
+            )
         self._label_seconds = 0.0
         self._split(root, list(range(len(studies))), studies, vectors, level=1, depth=depth, taken=set())
         timings["hierarchy"] = time.perf_counter() - t - self._label_seconds
