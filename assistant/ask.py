@@ -106,7 +106,7 @@ def _degenerate(text: str) -> bool:
     return len(trigrams) > 6 and len(set(trigrams)) / len(trigrams) < 0.6
 
 
-MAX_STATEMENT_WORDS = 40
+MAX_STATEMENT_WORDS = 32
 
 
 def _runaway(text: str) -> bool:
