@@ -247,6 +247,7 @@ class Outline(BaseModel):
         """Numbered headings, a bullet per study with its claim and citation, References."""
         numbers = {r.paper_id: r.n for r in self.references}
         claims = {s.paper_id: s.claim for s in self.studies}
+        titles = {s.paper_id: s.title for s in self.studies}
         lines = [f"# Related work: {self.tree.label}", "", self.tree.description, ""]
 
         def emit(node: OutlineNode, prefix: str, level: int) -> None:
@@ -261,7 +262,9 @@ class Outline(BaseModel):
                     lines.append(child.draft)
                     lines.append("")
                 for pid in child.papers:
-                    lines.append(f"- {claims.get(pid, pid)} [{numbers[pid]}]")
+                    # with a draft paragraph the claims are already there: the bullets name the studies
+                    text = titles.get(pid, pid) if child.draft else claims.get(pid, pid)
+                    lines.append(f"- {text} [{numbers[pid]}]")
                 if child.papers:
                     lines.append("")
                 emit(child, num, level + 1)

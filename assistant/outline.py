@@ -38,7 +38,10 @@ _NOT_A_FINDING = re.compile(
     re.IGNORECASE,
 )
 _VAGUE = re.compile(
-    r"\b(these|this|such) (challenges|issues|problems|limitations|gaps)\b|^(however|in this work|in this paper)\b",
+    r"\b(these|this|such) (challenges|issues|problems|limitations|gaps)\b|^(however|in this work|in this paper)\b"
+    # background and anaphora: a sentence that leans on the one before it, or sets the scene
+    r"|^(utilizing|driven by|motivated by|to (this|that) end|despite|recently|in recent years|while|although|notably)\b"
+    r"|^(large )?language models( \(llms\))? (are|have)\b",
     re.IGNORECASE,
 )
 _STOP = set(
@@ -145,6 +148,7 @@ def distinctive_labels(
     taken: set[str] | None = None,
     avoid: set[str] | None = None,
     background: tuple[Counter, int] | None = None,
+    fallbacks: list[str] | None = None,
 ) -> list[str]:
     """One label per group of texts: its most distinctive terms (class-based TF-IDF), never
     made of the ``avoid`` words (the topic and the parent labels say those already). With a
@@ -159,9 +163,15 @@ def distinctive_labels(
     df = Counter(t for c in counts for t in c)
     taken = set(taken or ())
     labels = []
-    for group, c in zip(groups, counts):
+    for k, (group, c) in enumerate(zip(groups, counts)):
         size = max(1, len(group))
-        enough = {t: n for t, n in c.items() if n >= min(2, size)} or c  # else the best single mention
+        enough = {t: n for t, n in c.items() if n >= min(2, size)}
+        if not enough and fallbacks:  # no term shared by two studies: name the group after its central study
+            enough, c = {}, {}
+            picked_label = fallbacks[k]
+        else:
+            enough = enough or c
+            picked_label = None
         scored = sorted(
             (
                 (n / size)
@@ -183,7 +193,7 @@ def distinctive_labels(
             picked.append(term)
             if len(picked) == 2:
                 break
-        label = " / ".join(picked) if picked else "miscellaneous"
+        label = picked_label or (" / ".join(picked) if picked else "miscellaneous")
         label = label[0].upper() + label[1:]
         n = 2
         base = label
@@ -307,6 +317,7 @@ class OutlineBuilder:
             timings["assignment_judge"] = time.perf_counter() - t
         _prune(root)
         _settle_paths(root, studies)
+        _recount(root)
         outline = Outline(topic=topic, tree=root, studies=studies, mode="extractive" if not self._use_llm else mode)
         if self._use_llm:
             outline.model = getattr(self._llm_factory(), "name", None)
@@ -421,7 +432,9 @@ class OutlineBuilder:
         texts = [[f"{studies[i].title} {studies[i].title} {studies[i].claim}" for i in g] for g in groups]
         avoid = {w for label in (node.label, *taken) for w in re.findall(r"[a-z][a-z0-9-]+", label.lower())}
         taken_all = {node.label.lower(), self._topic.lower()} | {s.lower() for s in taken}
-        labels = distinctive_labels(texts, taken=set(taken_all), avoid=avoid, background=self._bg)
+        central = [_central(g, vectors) for g in groups]
+        fallbacks = [f"{_short_title(studies[i].title)} and related" for i in central]
+        labels = distinctive_labels(texts, taken=set(taken_all), avoid=avoid, background=self._bg, fallbacks=fallbacks)
         sources = ["terms"] * len(labels)
         if self._use_llm and self.settings.outline.llm_labels:
             llm = self._llm_labels(groups, studies, vectors, labels, taken_all, avoid)
@@ -505,7 +518,8 @@ class OutlineBuilder:
         avoid = set(re.findall(r"[a-z][a-z0-9-]+", self._topic.lower()))
         for group in groups[: 6 - len(root.children)]:
             texts = [[f"{studies[i].title} {studies[i].title} {studies[i].claim}" for i in g] for g in (group, rest)]
-            label = distinctive_labels(texts, taken=set(taken), avoid=avoid, background=self._bg)[0]
+            fallback = [f"{_short_title(studies[_central(group, vectors)].title)} and related"]
+            label = distinctive_labels(texts, taken=set(taken), avoid=avoid, background=self._bg, fallbacks=fallback)[0]
             source = "terms"
             if self._use_llm and cfg.llm_labels:
                 proposed = self._llm_labels([group], studies, vectors, [label], taken, avoid)[0]
@@ -612,6 +626,32 @@ def _balanced_clusters(vectors, k: int) -> list[list[int]]:
         cents = np.asarray([vectors[g].mean(axis=0) for g in groups])
         groups[int(np.argmax(cents @ vectors[lone].mean(axis=0)))].extend(lone)
     return [sorted(int(i) for i in g) for g in groups]
+
+
+def _central(group: list[int], vectors) -> int:
+    """The member closest to the group's centroid."""
+    import numpy as np
+
+    cent = vectors[group].mean(axis=0)
+    return group[int(np.argmax(vectors[group] @ cent))]
+
+
+def _short_title(title: str) -> str:
+    """A study's name: the part of its title before a colon when short, else its first words."""
+    head = title.split(":")[0].strip()
+    words = head.split()
+    return head if len(words) <= 5 else " ".join(words[:4])
+
+
+def _recount(node: OutlineNode) -> set[str]:
+    """Descriptions that count the studies actually under each category after assignment."""
+    under = set(node.papers)
+    for c in node.children:
+        under |= _recount(c)
+    if node.label_source in ("llm", "terms"):
+        noun = "study" if len(under) == 1 else "studies"
+        node.description = f"{len(under)} {noun} on {node.label[0].lower() + node.label[1:]}."
+    return under
 
 
 def _phrase(label: str) -> str:
