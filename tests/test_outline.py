@@ -120,7 +120,8 @@ def test_clean_label():
 
 
 class TitleWordLLM:
-    """Names a category by the commonest long word of the titles it is shown (a plausible label)."""
+    """Names a category after the first title it is shown (the part before a colon, at most four
+    words): a plausible label, grounded in the category's own studies."""
 
     name = "title-word"
 
@@ -129,15 +130,14 @@ class TitleWordLLM:
         self.calls = 0
 
     def complete(self, prompt, *, max_tokens, stop=None, grammar=None, on_text=None, should_stop=None):
-        import collections
         import re
 
         self.calls += 1
         if self.fixed is not None:
             return Completion(text=self.fixed)
-        titles = prompt.rsplit("Titles:", 1)[1]
-        words = collections.Counter(w for w in re.findall(r"[A-Za-z]{7,}", titles.lower()))
-        return Completion(text=f" {words.most_common(1)[0][0]} methods\n" if words else " \n")
+        titles = [line[2:] for line in prompt.rsplit("Titles:", 1)[1].splitlines() if line.startswith("- ")]
+        head = titles[0].split(":")[0] if titles else ""
+        return Completion(text=" " + " ".join(re.findall(r"[A-Za-z][A-Za-z-]*", head)[:4]) + "\n")
 
 
 @pytest.mark.slow
