@@ -34,6 +34,7 @@ from assistant.evaluation.outline_metrics import (  # noqa: E402
     node_path_prf,
     sibling_coherence,
     sibling_problems,
+    studies_under,
     tree_invariants,
 )
 
@@ -57,19 +58,12 @@ def _placed(tree: dict) -> tuple[set[str], set[str]]:
     return placed, other
 
 
-def _gold_studies(tree: dict) -> set[str]:
-    out = set(tree.get("papers", []))
-    for c in tree.get("children", []):
-        out |= _gold_studies(c)
-    return out
-
-
 def evaluate_topic(assistant, topic: dict, mode: str | None = None) -> dict:
     """Build the outline for one gold topic and score it."""
     from assistant.errors import QueryError
 
     gold = topic["tree"]
-    row: dict = {"topic": topic["topic"], "query": topic["query"], "gold": len(_gold_studies(gold))}
+    row: dict = {"topic": topic["topic"], "query": topic["query"], "gold": len(studies_under(gold))}
     t = time.perf_counter()
     try:
         outline = assistant.outline(topic["query"], mode=mode)
@@ -92,8 +86,8 @@ def evaluate_topic(assistant, topic: dict, mode: str | None = None) -> dict:
         coherence_problems=sibling_problems(pred),
         invariants=tree_invariants(pred),
         matches=prf["matches"],
-        missed=sorted(_gold_studies(gold) - placed),
-        off_topic=sorted(placed - _gold_studies(gold)),
+        missed=sorted(studies_under(gold) - placed),
+        off_topic=sorted(placed - studies_under(gold)),
         timings=outline.timings,
         checks=outline.checks,
         tree=pred,

@@ -52,6 +52,7 @@ __all__ = [
     "node_path_prf",
     "sibling_coherence",
     "sibling_problems",
+    "studies_under",
     "tree_invariants",
 ]
 
@@ -77,11 +78,11 @@ def _without_other(tree: Tree) -> Tree:
     return {**tree, "children": [c for c in tree.get("children", []) if not _is_other(c)]}
 
 
-def _under(node: Tree) -> set[str]:
+def studies_under(node: Tree) -> set[str]:
     """Papers on the node or anywhere below it."""
     out = set(node.get("papers", []))
     for c in node.get("children", []):
-        out |= _under(c)
+        out |= studies_under(c)
     return out
 
 
@@ -112,7 +113,7 @@ def _match_children(gold: Tree, pred: Tree) -> list[tuple[int, int]]:
     gc, pc = gold.get("children", []), pred.get("children", [])
     if not gc or not pc:
         return []
-    gu, pu = [_under(c) for c in gc], [_under(c) for c in pc]
+    gu, pu = [studies_under(c) for c in gc], [studies_under(c) for c in pc]
     overlap = np.array([[len(g & p) for p in pu] for g in gu], dtype=float)
     tie = np.array([[_jaccard(g["label"], p["label"]) for p in pc] for g in gc])
     rows, cols = linear_sum_assignment(overlap + 0.5 * tie, maximize=True)
@@ -158,7 +159,7 @@ def node_path_prf(pred_tree: Tree, gold_tree: Tree) -> dict:
 
     gold_pl, pred_pl = _placements(gold_tree), _placements(pred)
     gold_set, pred_set = set(gold_pl), set(pred_pl)
-    gold_studies = _under(gold_tree)
+    gold_studies = studies_under(gold_tree)
 
     def recovered(study: str, gpath: tuple[int, ...]) -> bool:
         return gpath in g2p and _placed_under(pred_set, study, g2p[gpath])
@@ -185,7 +186,7 @@ def node_path_prf(pred_tree: Tree, gold_tree: Tree) -> dict:
             {
                 "gold": _label_path(gold_tree, g),
                 "pred": _label_path(pred, p),
-                "overlap": len(_under(_at(gold_tree, g)) & _under(_at(pred, p))),
+                "overlap": len(studies_under(_at(gold_tree, g)) & studies_under(_at(pred, p))),
             }
             for g, p in sorted(g2p.items())
             if g
@@ -201,10 +202,10 @@ def _at(tree: Tree, path: tuple[int, ...]) -> Tree:
 
 def coverage(pred_tree: Tree, gold_tree: Tree) -> float:
     """Share of the gold studies placed anywhere in the predicted tree (its top-level "Other" excluded)."""
-    gold = _under(gold_tree)
+    gold = studies_under(gold_tree)
     if not gold:
         return 0.0
-    return len(gold & _under(_without_other(pred_tree))) / len(gold)
+    return len(gold & studies_under(_without_other(pred_tree))) / len(gold)
 
 
 def sibling_problems(tree: Tree, *, dominant_share: float | None = None) -> list[str]:
@@ -238,8 +239,8 @@ def _group_problems(group: list[Tree], dominant_share: float | None = None) -> l
         why.append(f"labels of unlike length: {short!r} ({min(lengths)} words) / {long_!r} ({max(lengths)})")
     if dominant_share is None:
         return why
-    sizes = [len(_under(c)) for c in group]
-    total = len(set().union(*(_under(c) for c in group)))
+    sizes = [len(studies_under(c)) for c in group]
+    total = len(set().union(*(studies_under(c) for c in group)))
     if total >= DOMINANT_MIN_STUDIES and max(sizes) > dominant_share * total:
         big = labels[sizes.index(max(sizes))]
         why.append(f"{big!r} holds {max(sizes)} of the group's {total} studies")

@@ -26,7 +26,14 @@ from typing import Any
 from ..errors import ConfigError, QueryError
 from . import gold
 from .metrics import accuracies, alce, mean, retrieval_metrics, roc_auc
-from .outline_metrics import coverage, node_path_prf, sibling_coherence, sibling_problems, tree_invariants
+from .outline_metrics import (
+    coverage,
+    node_path_prf,
+    sibling_coherence,
+    sibling_problems,
+    studies_under,
+    tree_invariants,
+)
 
 __all__ = ["PARTS", "SCHEMA", "check_thresholds", "run_eval"]
 
@@ -304,7 +311,7 @@ def _outline_part(assistant, topics: list[dict], mode: str, progress: Progress) 
                "llm_labels": outline.checks.get("labels_llm", 0), "llm_labels_rejected": outline.checks.get("labels_llm_rejected", 0)}  # fmt: skip
         rows.append(row)
         placed = {p for n in outline.walk() if n.label != "Other" for p in n.papers}
-        missed = sorted(_studies(topic["tree"]) - placed)
+        missed = sorted(studies_under(topic["tree"]) - placed)
         if missed:
             failures.append(
                 {"topic": topic["topic"], "missed": missed, "why": f"{len(missed)} gold studies not placed"}
@@ -317,13 +324,6 @@ def _outline_part(assistant, topics: list[dict], mode: str, progress: Progress) 
     metrics["coherence"] = mean([r["coherence"] for r in built])
     metrics["invariant_violations"] = sum(r.get("invariant_violations", 0) for r in rows)
     return {"metrics": metrics, "n": len(rows), "failures": failures, "items": rows}
-
-
-def _studies(tree: dict) -> set[str]:
-    out = set(tree.get("papers", []))
-    for c in tree.get("children", []):
-        out |= _studies(c)
-    return out
 
 
 # -- the suite ---------------------------------------------------------------------------------
