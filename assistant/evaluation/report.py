@@ -138,7 +138,8 @@ def compare_markdown(reports: list[tuple[str, dict]]) -> str:
         for i, v in enumerate(values):
             cell = _fmt(v)
             if i and isinstance(v, int | float) and isinstance(values[0], int | float) and v != values[0]:
-                cell += f" ({v - values[0]:+.3f})"
+                delta = v - values[0]
+                cell += f" ({delta:+d})" if isinstance(delta, int) else f" ({delta:+.3f})"
             cells.append(cell)
         lines.append(f"| {key} | " + " | ".join(cells) + " |")
     lines.append("| seconds | " + " | ".join(f"{r['seconds']:.0f}" for _, r in reports) + " |")
