@@ -205,6 +205,10 @@ def distinctive_labels(
     return labels
 
 
+# The corpus statistics of the last index an outline was built on (see OutlineBuilder._background).
+_BACKGROUND: dict = {}
+
+
 class OutlineBuilder:
     """Builds an Outline for a topic from an open Index."""
 
@@ -268,7 +272,6 @@ class OutlineBuilder:
         self._use_llm = mode != "extractive" and self._llm_factory is not None
         self._topic = topic
         self.checks = Counter()
-        self._background()
         timings: dict[str, float] = {}
         t = time.perf_counter()
         found = self.candidates(topic)
@@ -279,6 +282,9 @@ class OutlineBuilder:
                 f"the indexed papers do not cover the topic {topic!r} (papers above the relevance threshold: {closest}); "
                 "try broader words, or `review search` to see what is there"
             )
+        t = time.perf_counter()
+        self._background()
+        timings["background"] = time.perf_counter() - t
         t = time.perf_counter()
         claims = self._claims([p for p, _ in found])
         studies = [
@@ -331,11 +337,18 @@ class OutlineBuilder:
         return outline
 
     def _background(self) -> None:
-        """Corpus-wide document frequencies of label terms and stems (titles + abstracts)."""
-        docs = [f"{p.title} {p.abstract}" for p in self.index.papers()]
-        self._bg = (Counter(t for d in docs for t in set(_terms(d))), len(docs))
-        stems = Counter(st for d in docs for st in _stems(d))
-        self._common = {st for st, n in stems.items() if n > 0.25 * len(docs)} if docs else set()
+        """Corpus-wide document frequencies of label terms and stems (titles + abstracts),
+        computed once per index generation (the corpus is read and tokenised only after a change)."""
+        key = (id(self.index), self.index.store.generation())
+        if _BACKGROUND.get("key") != key:
+            docs = [f"{p.title} {p.abstract}" for p in self.index.papers()]
+            stems = Counter(st for d in docs for st in _stems(d))
+            _BACKGROUND.update(
+                key=key,
+                bg=(Counter(t for d in docs for t in set(_terms(d))), len(docs)),
+                common={st for st, n in stems.items() if n > 0.25 * len(docs)},
+            )
+        self._bg, self._common = _BACKGROUND["bg"], _BACKGROUND["common"]
 
     # -- LLM steps, each checked -----------------------------------------------------------
 

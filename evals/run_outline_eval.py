@@ -29,33 +29,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from assistant.evaluation.outline_metrics import (  # noqa: E402
-    coverage,
-    node_path_prf,
-    sibling_coherence,
-    sibling_problems,
-    studies_under,
-    tree_invariants,
-)
+from assistant.evaluation.outline_metrics import score_outline, studies_under  # noqa: E402
 
 GOLD = HERE / "data" / "outline_gold.json"
 COLUMNS = ("topic", "gold", "pred", "other", "P", "R", "F1", "cov", "coh", "inv", "s")
-
-
-def _placed(tree: dict) -> tuple[set[str], set[str]]:
-    """Studies on categories, and studies in the top-level Other node."""
-    placed: set[str] = set()
-    other: set[str] = set()
-
-    def walk(node: dict, into: set[str]) -> None:
-        into.update(node.get("papers", []))
-        for c in node.get("children", []):
-            walk(c, into)
-
-    for c in tree.get("children", []):
-        walk(c, other if c.get("label", "").strip().lower() == "other" else placed)
-    placed.update(tree.get("papers", []))
-    return placed, other
 
 
 def evaluate_topic(assistant, topic: dict, mode: str | None = None) -> dict:
@@ -72,26 +49,8 @@ def evaluate_topic(assistant, topic: dict, mode: str | None = None) -> dict:
         return row
     row["seconds"] = round(time.perf_counter() - t, 2)
     pred = outline.tree.tree_dict()
-    placed, other = _placed(pred)
-    prf = node_path_prf(pred, gold)
-    row.update(
-        pred=len(placed),
-        other=len(other - placed),
-        precision=prf["precision"],
-        recall=prf["recall"],
-        f1=prf["f1"],
-        precision_in_gold=prf["precision_in_gold"],
-        coverage=coverage(pred, gold),
-        coherence=sibling_coherence(pred),
-        coherence_problems=sibling_problems(pred),
-        invariants=tree_invariants(pred),
-        matches=prf["matches"],
-        missed=sorted(studies_under(gold) - placed),
-        off_topic=sorted(placed - studies_under(gold)),
-        timings=outline.timings,
-        checks=outline.checks,
-        tree=pred,
-    )
+    row.update(score_outline(pred, gold))
+    row.update(pred=row.pop("placed"), timings=outline.timings, checks=outline.checks, tree=pred)
     return row
 
 

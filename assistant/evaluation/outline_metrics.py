@@ -50,6 +50,7 @@ from typing import Any
 __all__ = [
     "coverage",
     "node_path_prf",
+    "score_outline",
     "sibling_coherence",
     "sibling_problems",
     "studies_under",
@@ -293,3 +294,29 @@ def tree_invariants(tree: Tree) -> list[str]:
             else:
                 seen[key] = c.get("label", "")
     return out
+
+
+def score_outline(pred_tree: Tree, gold_tree: Tree) -> dict[str, Any]:
+    """Every metric of one predicted tree against its gold tree, plus what the scores rest on:
+    {precision, recall, f1, precision_in_gold, coverage, coherence, coherence_problems,
+    invariants, matches, placed, other, missed, off_topic}. "Other" is the predicted top-level
+    node of that label; ``placed`` counts the studies outside it."""
+    prf = node_path_prf(pred_tree, gold_tree)
+    gold = studies_under(gold_tree)
+    placed = studies_under(_without_other(pred_tree))
+    other = studies_under(pred_tree) - placed
+    return {
+        "precision": prf["precision"],
+        "recall": prf["recall"],
+        "f1": prf["f1"],
+        "precision_in_gold": prf["precision_in_gold"],
+        "coverage": coverage(pred_tree, gold_tree),
+        "coherence": sibling_coherence(pred_tree),
+        "coherence_problems": sibling_problems(pred_tree),
+        "invariants": tree_invariants(pred_tree),
+        "matches": prf["matches"],
+        "placed": len(placed),
+        "other": len(other),
+        "missed": sorted(gold - placed),
+        "off_topic": sorted(placed - gold),
+    }

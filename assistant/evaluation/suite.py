@@ -26,14 +26,7 @@ from typing import Any
 from ..errors import ConfigError, QueryError
 from . import gold
 from .metrics import accuracies, alce, mean, retrieval_metrics, roc_auc
-from .outline_metrics import (
-    coverage,
-    node_path_prf,
-    sibling_coherence,
-    sibling_problems,
-    studies_under,
-    tree_invariants,
-)
+from .outline_metrics import score_outline
 
 __all__ = ["PARTS", "SCHEMA", "check_thresholds", "run_eval"]
 
@@ -303,20 +296,26 @@ def _outline_part(assistant, topics: list[dict], mode: str, progress: Progress) 
             failures.append({"topic": topic["topic"], "why": str(exc)})
             progress("outline", i, len(topics))
             continue
-        pred = outline.tree.tree_dict()
-        prf = node_path_prf(pred, topic["tree"])
-        row = {"topic": topic["topic"], "precision": prf["precision"], "recall": prf["recall"], "f1": prf["f1"],
-               "coverage": coverage(pred, topic["tree"]), "coherence": sibling_coherence(pred),
-               "invariant_violations": len(tree_invariants(pred)), "seconds": round(time.perf_counter() - t, 2),
-               "llm_labels": outline.checks.get("labels_llm", 0), "llm_labels_rejected": outline.checks.get("labels_llm_rejected", 0)}  # fmt: skip
-        rows.append(row)
-        placed = {p for n in outline.walk() if n.label != "Other" for p in n.papers}
-        missed = sorted(studies_under(topic["tree"]) - placed)
-        if missed:
+        scores = score_outline(outline.tree.tree_dict(), topic["tree"])
+        rows.append(
+            {
+                "topic": topic["topic"],
+                **{k: scores[k] for k in ("precision", "recall", "f1", "coverage", "coherence")},
+                "invariant_violations": len(scores["invariants"]),
+                "seconds": round(time.perf_counter() - t, 2),
+                "llm_labels": outline.checks.get("labels_llm", 0),
+                "llm_labels_rejected": outline.checks.get("labels_llm_rejected", 0),
+            }
+        )
+        if scores["missed"]:
             failures.append(
-                {"topic": topic["topic"], "missed": missed, "why": f"{len(missed)} gold studies not placed"}
+                {
+                    "topic": topic["topic"],
+                    "missed": scores["missed"],
+                    "why": f"{len(scores['missed'])} gold studies not placed",
+                }
             )
-        for problem in [*tree_invariants(pred), *sibling_problems(pred)]:
+        for problem in [*scores["invariants"], *scores["coherence_problems"]]:
             failures.append({"topic": topic["topic"], "why": problem})
         progress("outline", i, len(topics))
     built = [r for r in rows if "coherence" in r]
