@@ -454,9 +454,7 @@ class OutlineBuilder:
             sources = ["llm" if a != b else "terms" for a, b in zip(llm, labels)]
             labels = llm
         for group, label, source in zip(groups, labels, sources):
-            child = OutlineNode(
-                label=label, description=_describe(label, [studies[i] for i in group]), label_source=source
-            )
+            child = OutlineNode(label=label, label_source=source)
             node.children.append(child)
             self._split(child, group, studies, vectors, level + 1, depth, taken | {label.lower()})
 
@@ -538,7 +536,7 @@ class OutlineBuilder:
                 proposed = self._llm_labels([group], studies, vectors, [label], taken, avoid)[0]
                 source, label = ("llm" if proposed != label else "terms"), proposed
             taken.add(label.lower())
-            node = OutlineNode(label=label, description=_describe(label, group), label_source=source)
+            node = OutlineNode(label=label, label_source=source)
             for i in group:
                 others = [j for j in group if j != i]
                 c = vectors[others].sum(axis=0)
@@ -657,7 +655,7 @@ def _short_title(title: str) -> str:
 
 
 def _recount(node: OutlineNode) -> set[str]:
-    """Descriptions that count the studies actually under each category after assignment."""
+    """Each category's description: how many studies ended up under it after assignment."""
     under = set(node.papers)
     for c in node.children:
         under |= _recount(c)
@@ -669,10 +667,6 @@ def _recount(node: OutlineNode) -> set[str]:
 
 def _phrase(label: str) -> str:
     return label.replace(" / ", " and ").lower()
-
-
-def _describe(label: str, studies) -> str:
-    return f"{len(studies)} studies on {label.lower()}."
 
 
 def _leaf_paths(node: OutlineNode, path: tuple[str, ...] = ()) -> list[tuple[OutlineNode, list[str]]]:
