@@ -1,7 +1,10 @@
-.PHONY: test lint format bench judge eval
+.PHONY: test test-fast lint format bench judge eval
 
 test:
 	python -m pytest
+
+test-fast:  # logic tests with the shared fakes; no real model, no server
+	python -m pytest -m "not slow and not server" -q
 
 lint:
 	ruff check assistant tests evals benchmarks
@@ -18,7 +21,7 @@ bench:
 	python benchmarks/outline_stages.py
 
 eval:
-	review eval --report eval.md --json eval.json
+	review eval --report eval.md --json-file eval.json
 
 judge:
 	python evals/judge/train_judge.py

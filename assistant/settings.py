@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,8 +37,31 @@ def _default_cache() -> Path:
     return Path(base) / "review"
 
 
+def _user_data_dir() -> Path:
+    """REVIEW_HOME, else the platform's per-user data folder (as llm's user dir)."""
+    if os.environ.get("REVIEW_HOME"):
+        return Path(os.environ["REVIEW_HOME"]).expanduser()
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "review"
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "review"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "review"
+
+
+def _default_store() -> Path:
+    """./store inside a checkout of review (it keeps a top-level store/), else the user data folder."""
+    here = Path.cwd()
+    if (here / "store").is_dir() and (here / "assistant" / "__init__.py").is_file():
+        return Path("store")
+    return _user_data_dir() / "store"
+
+
 class PathsSettings(BaseModel):
-    store: Path = Field(Path("store"), description="Directory of the embedded Chroma index.")
+    store: Path = Field(
+        default_factory=_default_store,
+        description="Directory of the embedded Chroma index: ./store in a checkout of review, "
+        "else $REVIEW_HOME/store or the platform's user data folder.",
+    )
     corpus: list[Path] = Field(
         default_factory=list,
         description="Corpus files to index when none are given; empty means the bundled corpus.",

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.evaluation.metrics import ndcg_at  # noqa: F401 (re-exported for the scripts)
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -121,13 +123,6 @@ def scifact_queries(directory: Path) -> tuple[list[tuple[str, str]], dict[str, s
             if str(claim["id"]) in qrels:
                 queries.append((str(claim["id"]), claim["claim"]))
     return queries, qrels
-
-
-def ndcg_at(ranked: Sequence[str], relevant: set[str], k: int = 10) -> float:
-    """Binary-relevance nDCG@k."""
-    dcg = sum(1.0 / math.log2(i + 2) for i, pid in enumerate(ranked[:k]) if pid in relevant)
-    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(relevant), k)))
-    return dcg / ideal if ideal else 0.0
 
 
 def recall_at(ranked: Sequence[str], relevant: set[str], k: int = 100) -> float:

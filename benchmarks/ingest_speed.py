@@ -94,7 +94,7 @@ class EncodeClock:
 
     @contextlib.contextmanager
     def active(self):
-        from assistant.embedding import SentenceTransformerEmbedder
+        from assistant.indexing.embedding import SentenceTransformerEmbedder
 
         original = SentenceTransformerEmbedder.embed_documents
         clock = self
@@ -128,8 +128,8 @@ def settings_for(store: Path):
 
 def index_texts(assistant, paths) -> list[str]:
     """The chunk texts Index.ingest embeds, built the same way (assistant/index.py)."""
-    from assistant.chunking import chunk_paper
-    from assistant.lexical import chunk_text_for_index
+    from assistant.indexing.chunking import chunk_paper
+    from assistant.indexing.lexical import chunk_text_for_index
 
     cfg = assistant.settings.chunks
     papers = assistant.read_corpus(paths)
@@ -140,7 +140,7 @@ def raw_model(settings):
     import transformers
     from sentence_transformers import SentenceTransformer
 
-    from assistant.embedding import _resolve
+    from assistant.indexing.embedding import _resolve
 
     transformers.utils.logging.disable_progress_bar()
 

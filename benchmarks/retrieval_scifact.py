@@ -78,7 +78,7 @@ def parse_args() -> argparse.Namespace:
 
 def build_index(papers, workdir: Path, sentences: int, overlap: int, embedder):
     """A fresh store for one chunk config, filled by the project's Index.ingest."""
-    from assistant.index import Index
+    from assistant.indexing import Index
     from assistant.settings import Settings
 
     settings = Settings(
@@ -114,12 +114,14 @@ def score(runs: dict[str, tuple[list[str], list[str]]], queries, qrels) -> dict[
 
 
 def real_search(index, queries, **retrieval) -> dict[str, tuple[list[str], list[str]]]:
-    """Each query through Index.search with these retrieval settings, at k=10 and k=100."""
+    """Each query through retrieval.search with these retrieval settings, at k=10 and k=100."""
+    from assistant.retrieval import search
+
     base = index.settings
     index.settings = base.model_copy(update={"retrieval": base.retrieval.model_copy(update=retrieval)})
     try:
         return {
-            qid: ([h.paper_id for h in index.search(q, 10)], [h.paper_id for h in index.search(q, 100)])
+            qid: ([h.paper_id for h in search(index, q, 10)], [h.paper_id for h in search(index, q, 100)])
             for qid, q in queries
         }
     finally:
@@ -198,7 +200,7 @@ def main() -> None:
     scifact = scifact_or_skip(args.scifact)
     quiet_logs()
     threads = apply_threads(args.torch_threads)
-    from assistant.embedding import load_embedder
+    from assistant.indexing.embedding import load_embedder
     from assistant.settings import RetrievalSettings, Settings
 
     configs = [tuple(int(x) for x in c.split("/")) for c in args.chunk_configs.split(",") if c.strip()]

@@ -86,8 +86,8 @@ def summary(name: str, times: list[float]) -> dict:
 def scifact_store(args, scifact: Path, tmp: Path) -> Path:
     if args.store:
         return args.store
-    from assistant.embedding import load_embedder
-    from assistant.index import Index
+    from assistant.indexing import Index
+    from assistant.indexing.embedding import load_embedder
     from assistant.settings import Settings
 
     settings = Settings(paths={"store": tmp / "scifact", "cache": tmp / "cache"})

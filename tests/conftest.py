@@ -1,10 +1,23 @@
-"""Shared fixtures: a tiny fake embedder for logic tests, a real bundled-model index for the rest."""
+"""Shared fixtures and the one set of small fakes every fast test uses.
+
+Fakes (real, tiny implementations of the seams, no mock patching):
+- ``HashEmbedder``: bag-of-words vectors hashed into 64 dimensions;
+- ``MemoryStore``: the ``VectorStore`` protocol in memory (exact cosine search);
+- ``ScriptedLLM``: replies from a script (a string, a queue of strings, or a function of the prompt);
+- ``KeywordJudge``: support = the statement's keywords found in the source.
+
+``make_assistant(papers, llm=..., judge=...)`` gives an ``Assistant`` with fakes injected and
+the papers ingested. Tests that load the real bundled models are marked ``slow``.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
+import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +61,123 @@ class HashEmbedder:
         return self._vec(text)
 
 
+class MemoryStore:
+    """The VectorStore protocol in memory: chunks and paper records, exact cosine search."""
+
+    def __init__(self, embedder_name: str = HashEmbedder.name, dimension: int = HashEmbedder.dimension) -> None:
+        self.location = f"memory:{uuid.uuid4().hex[:8]}"
+        self.embedder_name, self.dimension = embedder_name, dimension
+        self.reset()
+
+    def reset(self) -> None:
+        self.chunks: dict = {}  # chunk id -> (Chunk, vector, content hash)
+        self.papers: dict = {}  # paper id -> (Paper, vector, content hash)
+        self._generation = ""
+
+    def info(self):
+        return {
+            "embedder": self.embedder_name,
+            "dimension": self.dimension,
+            "chunks": len(self.chunks),
+            "papers": len(self.papers),
+        }
+
+    def paper_hashes(self):
+        return {pid: h for pid, (_, _, h) in self.papers.items()}
+
+    def chunk_paper_ids(self):
+        return {cid: c.paper_id for cid, (c, _, _) in self.chunks.items()}
+
+    def delete_chunks(self, paper_ids: Sequence[str]) -> None:
+        gone = set(paper_ids)
+        self.chunks = {cid: v for cid, v in self.chunks.items() if v[0].paper_id not in gone}
+
+    def add_chunks(self, chunks, embeddings, hashes) -> None:
+        for c, v in zip(chunks, embeddings):
+            self.chunks[c.id] = (c, np.asarray(v, dtype=np.float32), hashes[c.paper_id])
+
+    def put_papers(self, papers, embeddings) -> None:
+        for p, v in zip(papers, embeddings):
+            self.papers[p.id] = (p, np.asarray(v, dtype=np.float32), p.content_hash())
+
+    def get_papers(self, paper_ids=None):
+        if paper_ids is None:
+            return [p for p, _, _ in self.papers.values()]
+        return [self.papers[i][0] for i in paper_ids if i in self.papers]
+
+    def all_chunks(self):
+        return [c for c, _, _ in self.chunks.values()]
+
+    def query_chunks(self, embedding, n):
+        if not self.chunks:
+            return []
+        items = list(self.chunks.values())
+        sims = np.stack([v for _, v, _ in items]) @ np.asarray(embedding, dtype=np.float32)
+        order = sorted(range(len(items)), key=lambda i: (-float(sims[i]), items[i][0].id))[:n]
+        return [(items[i][0], float(sims[i])) for i in order]
+
+    def bump_generation(self) -> str:
+        self._generation = uuid.uuid4().hex
+        return self._generation
+
+    def generation(self) -> str:
+        return self._generation
+
+    def size_bytes(self):
+        return None
+
+
+class ScriptedLLM:
+    """An LLM that answers from a script: one fixed reply, a queue of replies (the last one
+    repeats), or a function of the prompt. Records every prompt and grammar it is given."""
+
+    name = "scripted"
+
+    def __init__(self, script: str | Sequence[str] | Callable[[str], str] = "") -> None:
+        self.script = script
+        self.prompts: list[str] = []
+        self.grammar: str | None = None
+        self.calls = 0
+
+    def _reply(self, prompt: str) -> str:
+        if callable(self.script):
+            return self.script(prompt)
+        if isinstance(self.script, str):
+            return self.script
+        return self.script[min(self.calls - 1, len(self.script) - 1)]
+
+    def complete(self, prompt, *, max_tokens, stop=None, grammar=None, on_text=None, should_stop=None):
+        from assistant.llm import Completion
+
+        self.calls += 1
+        self.prompts.append(prompt)
+        self.grammar = grammar
+        text = self._reply(prompt)
+        if on_text:
+            on_text(text)
+        return Completion(text=text, prompt_tokens=len(prompt.split()), completion_tokens=len(text.split()))
+
+
+class KeywordJudge:
+    """Support from keywords: when a statement has CAPITALISED words (AA, BB), it is supported
+    (1.0) only when all of them occur in the source; otherwise its score is the share of its
+    words of four or more letters that occur in the source."""
+
+    name = "keyword"
+
+    def score(self, pairs):
+        out = []
+        for source, statement in pairs:
+            caps = set(re.findall(r"\b[A-Z]{2,}\b", statement))
+            if caps:
+                out.append(1.0 if caps <= set(re.findall(r"\b[A-Z]{2,}\b", source)) else 0.0)
+                continue
+            words = {w for w in re.findall(r"[a-z]+", statement.lower()) if len(w) > 3}
+            have = set(re.findall(r"[a-z]+", source.lower()))
+            out.append(len(words & have) / max(1, len(words)))
+        return out
+
+
 @pytest.fixture
 def fake_embedder() -> HashEmbedder:
     return HashEmbedder()
@@ -68,6 +198,26 @@ def settings_factory(tmp_path, monkeypatch):
         sections["paths"].setdefault("store", str(tmp_path / "store"))
         sections["paths"].setdefault("cache", str(tmp_path / "cache"))
         return Settings(**sections)
+
+    return make
+
+
+@pytest.fixture
+def make_assistant(settings_factory):
+    """An Assistant on fakes (hash embedder, memory store, scripted LLM, keyword judge), papers ingested."""
+    from assistant import Assistant
+
+    def make(papers=(), *, llm=None, judge=None, embedder=None, **sections):
+        a = Assistant(
+            settings_factory(**sections),
+            embedder=embedder or HashEmbedder(),
+            store=MemoryStore(),
+            llm=llm or ScriptedLLM(),
+            judge=judge or KeywordJudge(),
+        )
+        if papers:
+            a.index.ingest(list(papers))
+        return a
 
     return make
 

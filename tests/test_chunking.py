@@ -1,5 +1,6 @@
-from assistant.chunking import chunk_paper, split_sentences
+from assistant.indexing.chunking import chunk_paper
 from assistant.models import Paper
+from assistant.text import split_sentences
 
 
 def test_split_keeps_abbreviations_and_decimals():

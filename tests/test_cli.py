@@ -27,7 +27,10 @@ def run(env, *args):
     return result
 
 
-def test_search_builds_the_index_on_first_use_and_prints_json(env):
+def test_search_on_a_named_store_needs_an_ingest_then_prints_json(env):
+    missing = run(env, "search", "merging")
+    assert missing.exit_code == 1 and "no index at" in missing.output and "review ingest" in missing.output
+    assert run(env, "ingest").exit_code == 0
     result = run(
         env,
         "search",
@@ -37,7 +40,9 @@ def test_search_builds_the_index_on_first_use_and_prints_json(env):
         "--json",
     )
     assert result.exit_code == 0, result.output
-    hits = json.loads(result.stdout)
+    data = json.loads(result.stdout)
+    assert data["query"].startswith("combining the weights")
+    hits = data["hits"]
     assert len(hits) == 10
     for hit in hits:
         assert {"paper_id", "title", "score", "passages"} <= hit.keys()
@@ -85,7 +90,7 @@ def test_user_corpus_added_incrementally(env, tmp_path):
     result = run(env, "ingest", str(jsonl), str(bib), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["added"] == 2
-    hits = json.loads(run(env, "search", "quokka pruning", "-k", "1", "--json").stdout)
+    hits = json.loads(run(env, "search", "quokka pruning", "-k", "1", "--json").stdout)["hits"]
     assert hits[0]["title"] == "Quokka Pruning of Transformers"
     assert json.loads(run(env, "stats", "--json").stdout)["papers"] == 242
 
@@ -137,7 +142,7 @@ def test_unknown_paper(env):
 def test_other_embedder_is_refused_with_rebuild_hint(env, tmp_path):
     import shutil
 
-    from assistant.embedding import bundled_embedder_path
+    from assistant.bundled import bundled_embedder_path
 
     # the same weights under another name count as another embedder
     other = tmp_path / "renamed-minilm"

@@ -5,25 +5,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 
 import pytest
+from conftest import KeywordJudge
 from typer.testing import CliRunner
 
 from assistant.evaluation import alce, check_thresholds, compare_markdown, retrieval_metrics, roc_auc, to_markdown
 from assistant.evaluation.metrics import accuracies
-
-
-class KeywordJudge:
-    """Supports a statement when every keyword in it (words in CAPS) occurs in the source."""
-
-    def score(self, pairs):
-        out = []
-        for source, statement in pairs:
-            keys = set(re.findall(r"\b[A-Z]{2,}\b", statement))
-            out.append(1.0 if keys and keys <= set(re.findall(r"\b[A-Z]{2,}\b", source)) else 0.0)
-        return out
-
 
 SOURCES = {"a": "AA and BB are shown.", "b": "CC is shown.", "c": "DD is shown.", "d": "BB alone."}
 
@@ -157,7 +145,7 @@ def test_quick_end_to_end_on_the_real_bundled_models(real_assistant, tmp_path):
     runner = CliRunner()
     out = tmp_path / "eval.json"
     md = tmp_path / "eval.md"
-    result = runner.invoke(app, ["eval", "--quick", "--json", str(out), "--report", str(md)], env=env)
+    result = runner.invoke(app, ["eval", "--quick", "--json-file", str(out), "--report", str(md)], env=env)
     assert result.exit_code in (0, 3), result.output
     report = json.loads(out.read_text())
     assert REPORT_KEYS <= report.keys() and report["schema"] == "review-eval/1"
@@ -177,7 +165,7 @@ def test_quick_end_to_end_on_the_real_bundled_models(real_assistant, tmp_path):
     assert md.read_text().startswith("# review eval (quick)")
     # an impossible floor gates: exit code 3 and the metric named on stderr
     strict = {**env, "REVIEW_EVAL__MIN": json.dumps({"retrieval.mrr": 1.01})}
-    gated = runner.invoke(app, ["eval", "--quick", "--only", "retrieval", "--json", "-"], env=strict)
+    gated = runner.invoke(app, ["eval", "--quick", "--only", "retrieval", "--json"], env=strict)
     assert gated.exit_code == 3, gated.output
     assert "retrieval.mrr" in gated.output
 

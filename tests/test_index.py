@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.errors import IndexMismatchError, QueryError, StoreError
-from assistant.index import Index
+from assistant.errors import IndexMismatchError, NoIndexError, QueryError
+from assistant.indexing import Index
 from assistant.models import Paper
+from assistant.retrieval import search
 
 
 def _papers(n: int, tag: str = "") -> list[Paper]:
@@ -77,12 +78,12 @@ def test_orphan_chunks_from_a_killed_run_are_cleaned(settings_factory, fake_embe
     idx = Index(settings_factory(), embedder=fake_embedder, create=True)
     idx.ingest(_papers(2))
     # chunks written, paper record never committed (what a kill between the two leaves)
-    from assistant.chunking import chunk_paper
+    from assistant.indexing.chunking import chunk_paper
 
     ghost = Paper(id="ghost-2020", title="Ghost", abstract="Never committed. Really not.")
     chunks = chunk_paper(ghost)
     idx.store.add_chunks(chunks, fake_embedder.embed_documents([c.text for c in chunks]), {"ghost-2020": "x"})
-    assert "ghost-2020" not in {h.paper_id for h in idx.search("ghost never committed")}
+    assert "ghost-2020" not in {h.paper_id for h in search(idx, "ghost never committed")}
     idx.ingest(_papers(2))
     assert "ghost-2020" not in idx.store.chunk_paper_ids().values()
 
@@ -90,22 +91,22 @@ def test_orphan_chunks_from_a_killed_run_are_cleaned(settings_factory, fake_embe
 def test_search_finds_and_rejects_empty(settings_factory, fake_embedder):
     idx = Index(settings_factory(), embedder=fake_embedder, create=True)
     idx.ingest(_papers(20))
-    hits = idx.search("beta7 results", k=3)
+    hits = search(idx, "beta7 results", k=3)
     assert hits[0].paper_id == "paper7-2024"
     assert hits[0].passages and hits[0].passages[0].sentence_end > hits[0].passages[0].sentence_start
     with pytest.raises(QueryError):
-        idx.search("   ")
+        search(idx, "   ")
 
 
 def test_lexical_cache_follows_index_changes(settings_factory, fake_embedder):
     settings = settings_factory()
     idx = Index(settings, embedder=fake_embedder, create=True)
     idx.ingest(_papers(3))
-    assert idx.search("alpha2", k=1)[0].paper_id == "paper2-2024"
+    assert search(idx, "alpha2", k=1)[0].paper_id == "paper2-2024"
     extra = Paper(id="zeta-2024", title="Zeta", abstract="Zebra quokka methods.")
     Index(settings, embedder=fake_embedder).ingest([extra])
     # a fresh process (new Index) must see the new paper lexically
-    assert Index(settings, embedder=fake_embedder).search("quokka", k=1)[0].paper_id == "zeta-2024"
+    assert search(Index(settings, embedder=fake_embedder), "quokka", k=1)[0].paper_id == "zeta-2024"
 
 
 def test_other_embedder_is_a_clear_error(settings_factory, fake_embedder):
@@ -123,5 +124,5 @@ def test_other_embedder_is_a_clear_error(settings_factory, fake_embedder):
 
 
 def test_missing_index_says_how_to_build(settings_factory, fake_embedder):
-    with pytest.raises(StoreError, match="review ingest"):
+    with pytest.raises(NoIndexError, match="review ingest"):
         Index(settings_factory(), embedder=fake_embedder)

@@ -48,9 +48,9 @@ def test_killed_ingest_recovers(tmp_path):
     final = json.loads(_review(env, "stats", "--json").stdout)
     assert final["papers"] == 240
     # no duplicate or missing chunks: exactly the windows of the 240 abstracts
-    from assistant.chunking import chunk_paper
     from assistant.corpus import bundled_corpus_paths, read_papers
+    from assistant.indexing.chunking import chunk_paper
 
     assert final["chunks"] == sum(len(chunk_paper(p)) for p in read_papers(bundled_corpus_paths()))
-    hits = json.loads(_review(env, "search", "sparse masks for merging", "-k", "1", "--json").stdout)
+    hits = json.loads(_review(env, "search", "sparse masks for merging", "-k", "1", "--json").stdout)["hits"]
     assert hits[0]["paper_id"] == "breadcrumbs-2023"

@@ -22,6 +22,7 @@ from assistant.judge import (
     signal_penalty,
     top_windows,
 )
+from assistant.judge import nli as nli_mod
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "evals" / "data" / "judge_cases.jsonl"
@@ -262,14 +263,14 @@ def test_artifact_from_other_base_is_rejected(tmp_path):
 
     bad = tmp_path / "judge"
     shutil.copytree(judge_mod.ARTIFACT_DIR, bad)
-    tensors = load_file(str(bad / judge_mod.ADAPTER_FILE))
+    tensors = load_file(str(bad / nli_mod.ADAPTER_FILE))
     tensors = {k.replace("encoder.layer.0.", "encoder.layer.9."): v for k, v in tensors.items()}
-    save_file(tensors, str(bad / judge_mod.ADAPTER_FILE))
+    save_file(tensors, str(bad / nli_mod.ADAPTER_FILE))
     with pytest.raises(ModelError, match="does not fit"):
         judge_mod.CrossEncoderJudge(artifact_dir=bad)
 
 
 def test_artifact_is_small():
     files = [f for f in judge_mod.ARTIFACT_DIR.iterdir() if f.is_file()]
-    assert {judge_mod.ADAPTER_FILE, judge_mod.CONFIG_FILE} <= {f.name for f in files}
+    assert {nli_mod.ADAPTER_FILE, nli_mod.CONFIG_FILE} <= {f.name for f in files}
     assert sum(f.stat().st_size for f in files) < 5_000_000

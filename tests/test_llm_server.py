@@ -17,7 +17,7 @@ def server_url(tmp_path_factory):
     pytest.importorskip("llama_cpp.server.app", reason="llama-cpp-python[server] is not installed")
     import httpx
 
-    from assistant.llm import bundled_gguf_path
+    from assistant.bundled import bundled_gguf_path
 
     gguf = bundled_gguf_path(tmp_path_factory.mktemp("cache"))
     port = free_port()

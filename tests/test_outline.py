@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from conftest import ScriptedLLM
 from typer.testing import CliRunner
 
 from assistant.errors import QueryError
-from assistant.llm import Completion
 from assistant.outline import OutlineBuilder, clean_label, distinctive_labels, label_problem
 
 TOPICS = ["model merging", "parameter-efficient fine-tuning", "preference optimization"]
@@ -106,7 +107,7 @@ def test_background_frequency_demotes_corpus_wide_terms():
     groups = [["fine-tuning sparse masks", "fine-tuning sparse masks"], ["fine-tuning adapters", "adapters"]]
     plain = distinctive_labels(groups)
     assert "fine-tuning" in plain[0].lower()
-    from assistant.outline import _terms
+    from assistant.outline.labels import _terms
 
     docs = ["fine-tuning of models"] * 95 + ["fine-tuning sparse masks"] * 2 + ["adapters"] * 3
     background = (Counter(t for d in docs for t in set(_terms(d))), len(docs))
@@ -119,25 +120,17 @@ def test_clean_label():
     assert clean_label("") == ""
 
 
-class TitleWordLLM:
-    """Names a category after the first title it is shown (the part before a colon, at most four
-    words): a plausible label, grounded in the category's own studies."""
+def _title_words(prompt: str) -> str:
+    """A plausible label, grounded in the category's own studies: the first title it is shown
+    (the part before a colon, at most four words)."""
+    titles = [line[2:] for line in prompt.rsplit("Titles:", 1)[1].splitlines() if line.startswith("- ")]
+    head = titles[0].split(":")[0] if titles else ""
+    return " " + " ".join(re.findall(r"[A-Za-z][A-Za-z-]*", head)[:4]) + "\n"
 
-    name = "title-word"
 
-    def __init__(self, fixed: str | None = None) -> None:
-        self.fixed = fixed
-        self.calls = 0
-
-    def complete(self, prompt, *, max_tokens, stop=None, grammar=None, on_text=None, should_stop=None):
-        import re
-
-        self.calls += 1
-        if self.fixed is not None:
-            return Completion(text=self.fixed)
-        titles = [line[2:] for line in prompt.rsplit("Titles:", 1)[1].splitlines() if line.startswith("- ")]
-        head = titles[0].split(":")[0] if titles else ""
-        return Completion(text=" " + " ".join(re.findall(r"[A-Za-z][A-Za-z-]*", head)[:4]) + "\n")
+def TitleWordLLM(fixed: str | None = None) -> ScriptedLLM:  # noqa: N802 (reads as the fake it builds)
+    """Names a category after its first title, or always ``fixed``."""
+    return ScriptedLLM(fixed if fixed is not None else _title_words)
 
 
 @pytest.mark.slow

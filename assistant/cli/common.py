@@ -43,9 +43,7 @@ class State:
         """An Assistant on the resolved settings, with a progress bar for index builds."""
         from ..api import Assistant
 
-        a = Assistant(self.settings())
-        a._progress = progress_bar("indexing")
-        return a
+        return Assistant(self.settings(), progress=progress_bar("indexing"))
 
 
 state = State()
@@ -83,11 +81,9 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def print_json(data: Any) -> None:
-    """JSON on stdout (pydantic models are dumped)."""
+    """JSON on stdout: what ``--json`` means in every command (pydantic models are dumped as they are)."""
     if hasattr(data, "model_dump"):
-        data = data.model_dump(mode="json")
-    elif isinstance(data, list):
-        data = [d.model_dump(mode="json") if hasattr(d, "model_dump") else d for d in data]
+        data = data.model_dump(mode="json", by_alias=True)
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .common import command, console_err, fail, progress_bar, state
+from .common import command, console_err, fail, print_json, progress_bar, state
 
 THRESHOLD_EXIT = 3
 
@@ -33,8 +32,9 @@ def eval_(
         typer.Option(help="Run one part: judge, retrieval, citations, outline (repeatable).", show_default=False),
     ] = None,
     report: Annotated[Path | None, typer.Option(help="Write the Markdown report to this file.")] = None,
-    json_path: Annotated[
-        str | None, typer.Option("--json", help="Write the JSON report to this file ('-' for stdout).")
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of Markdown.")] = False,
+    json_file: Annotated[
+        Path | None, typer.Option("--json-file", help="Also write the JSON report to this file.", show_default=False)
     ] = None,
     compare: Annotated[bool, typer.Option("--compare", help="Compare saved JSON reports instead of running.")] = False,
 ) -> None:
@@ -49,13 +49,14 @@ def eval_(
 
       review eval --quick               # the CI subset
 
-      review eval --model other.gguf --report eval.md --json eval.json
+      review eval --model other.gguf --report eval.md --json-file eval.json
+      review eval --quick --json           # the report as JSON on stdout
 
       review eval --only citations --mode extractive
 
       review eval --compare base.json other.json
     """
-    from ..evaluation import compare_markdown, load_report, to_markdown
+    from ..evaluation import compare_markdown, load_report
 
     if compare:
         if not reports or len(reports) < 2:
@@ -75,19 +76,19 @@ def eval_(
         bar(done, total)
 
     result = a.evaluate(quick=quick, only=only, mode=mode, progress=progress)
-    markdown = to_markdown(result)
+    markdown = result.to_markdown()
     if report:
         report.write_text(markdown, encoding="utf-8")
         console_err().print(f"[dim]wrote {report}[/dim]")
-    if json_path == "-":
-        sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    if json_file:
+        json_file.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        console_err().print(f"[dim]wrote {json_file}[/dim]")
+    if json_out:
+        print_json(result)
     else:
-        if json_path:
-            Path(json_path).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            console_err().print(f"[dim]wrote {json_path}[/dim]")
         typer.echo(markdown)
-    if not result["passed"]:
-        failed = ", ".join(f"{r['metric']}={r['value']}" for r in result["thresholds"] if not r["passed"])
+    if not result.passed:
+        failed = ", ".join(f"{r.metric}={r.value}" for r in result.thresholds if not r.passed)
         console_err().print(f"[red]below threshold:[/red] {failed}", highlight=False)
         raise typer.Exit(THRESHOLD_EXIT)
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
-from .common import command, fail, state
+from .common import command, fail, print_json, state
 
 
 def outline(
@@ -48,7 +47,7 @@ def outline(
         fail(f"unknown mode {mode!r}: use auto or extractive")
     result = state.assistant().outline(topic, depth=depth, draft=draft, mode=mode)
     if fmt == "json":
-        typer.echo(json.dumps(result.to_json_dict(), indent=2, ensure_ascii=False))
+        print_json(result)
     elif fmt == "mermaid":
         typer.echo(result.to_mermaid(), nl=False)
     else:

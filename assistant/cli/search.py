@@ -15,7 +15,7 @@ def search(
         int | None,
         typer.Option("-k", "--k", help="Number of papers (default: retrieval.k = 10).", show_default=False, min=1),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON list of hits, best first.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON: {query, hits}, best first.")] = False,
 ) -> None:
     """Rank papers for a query (dense + BM25, fused), with their best passages.
 
@@ -27,7 +27,7 @@ def search(
     """
     result = state.assistant().search(query, k)
     if json_out:
-        print_json(result.hits)
+        print_json(result)
         return
     if not result.hits:
         typer.echo("no matching papers")

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from assistant.models import Paper
+from assistant.text import TITLE_STOPWORDS
 
 __all__ = ["assign_ids", "base_id", "is_valid_id", "normalize_title", "slugify"]
 
@@ -22,13 +23,6 @@ logger = logging.getLogger(__name__)
 
 _VALID_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
-# Words that say nothing about which paper this is; the id keeps the first words after them.
-_STOPWORDS = frozenset(
-    """a about across after against among an and are as at be been before between but by
-    can do does for from how if in into is it its let lets my of on or our over than that
-    the their this to toward towards under via vs we what whats when which who why with
-    within without you your""".split()
-)
 # Words that appear in half the titles of an ML corpus; alone they would collide constantly.
 _GENERIC = frozenset(
     """language languages large llm llms lm lms model models neural network networks
@@ -67,7 +61,7 @@ def _words(text: str) -> list[str]:
 
 
 def _distinctive(words: Iterable[str]) -> list[str]:
-    return [w for w in words if w not in _STOPWORDS and w not in _GENERIC]
+    return [w for w in words if w not in TITLE_STOPWORDS and w not in _GENERIC]
 
 
 def _name_words(title: str) -> tuple[list[str], list[str]]:
@@ -81,7 +75,7 @@ def _name_words(title: str) -> tuple[list[str], list[str]]:
     if everything:
         return everything[:_MAX_WORDS], everything[_MAX_WORDS:]
     # A title made only of common words still needs a name: use its words as they are.
-    words = [w for w in _words(title) if w not in _STOPWORDS] or _words(title)
+    words = [w for w in _words(title) if w not in TITLE_STOPWORDS] or _words(title)
     return words[:_MAX_WORDS], words[_MAX_WORDS:]
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 __all__ = [
     "CitationVerdict",
@@ -25,13 +25,14 @@ __all__ = [
     "accuracies",
     "alce",
     "mean",
+    "ndcg_at",
     "retrieval_metrics",
     "roc_auc",
 ]
 
 
-class Judge(Protocol):
-    def score(self, pairs: Sequence[tuple[str, str]]) -> list[float]: ...
+if TYPE_CHECKING:
+    from ..judge.base import Judge
 
 
 @dataclass
@@ -102,14 +103,19 @@ def mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
+def ndcg_at(ranked: Sequence[str], relevant: set[str], k: int = 10) -> float:
+    """nDCG@k with binary relevance (0 when nothing is relevant)."""
+    dcg = sum(1.0 / math.log2(i + 2) for i, pid in enumerate(ranked[:k]) if pid in relevant)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(relevant), k)))
+    return dcg / ideal if ideal else 0.0
+
+
 def retrieval_metrics(ranked: Sequence[str], relevant: set[str]) -> dict[str, float]:
     """recall@5/10/20, nDCG@10 (binary gains) and MRR for one query."""
     if not relevant:
         raise ValueError("retrieval metrics need at least one relevant paper")
     out = {f"recall@{k}": len(set(ranked[:k]) & relevant) / len(relevant) for k in (5, 10, 20)}
-    dcg = sum(1 / math.log2(i + 2) for i, p in enumerate(ranked[:10]) if p in relevant)
-    ideal = sum(1 / math.log2(i + 2) for i in range(min(10, len(relevant))))
-    out["ndcg@10"] = dcg / ideal
+    out["ndcg@10"] = ndcg_at(ranked, relevant, 10)
     out["mrr"] = next((1 / (i + 1) for i, p in enumerate(ranked) if p in relevant), 0.0)
     return out
 

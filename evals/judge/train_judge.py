@@ -268,7 +268,8 @@ def calibrate(out: Path, held: list[tuple[str, str, str]], n: int, seed: int, ba
     """
     import torch
 
-    from assistant.judge import CONFIG_FILE, CrossEncoderJudge
+    from assistant.judge import CrossEncoderJudge
+    from assistant.judge.nli import CONFIG_FILE
 
     judge = CrossEncoderJudge(base, out, use_signals=False, max_windows=None)
     cal = random.Random(seed).sample(held, min(n, len(held)))
@@ -354,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from safetensors.torch import save_file
 
-    from assistant.judge import ADAPTER_FILE, CONFIG_FILE, NLICrossEncoder, _bundled_base_path
+    from assistant.bundled import bundled_embedder_path as _bundled_base_path
+    from assistant.judge.nli import ADAPTER_FILE, CONFIG_FILE, NLICrossEncoder
 
     t0 = time.time()
     random.seed(args.seed)

@@ -147,10 +147,10 @@ def project_cases(path: Path) -> list[dict]:
 
 def score_all(judge, emb, pairs: list[Pair]) -> dict[str, list[float]]:
     """Scores of every judge variant for the pairs; one cross-encoder pass serves all variants."""
-    from assistant.judge import (
+    from assistant.judge.judges import _sigmoid
+    from assistant.judge.signals import (
         DIRECTION_PENALTY,
         NUMBER_PENALTY,
-        _sigmoid,
         aligned_window,
         direction_conflicts,
         missing_numbers,

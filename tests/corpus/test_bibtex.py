@@ -99,3 +99,83 @@ def test_errors_name_file_and_line(text: str, line: int, message: str) -> None:
 
 def test_empty_file_has_no_papers() -> None:
     assert parse("% nothing but a comment\n", PATH) == []
+
+
+def test_nul_byte_is_one_error_line() -> None:
+    # A NUL followed by digits once became chr(<digits>) in the old LaTeX clean-up: a traceback.
+    for text in (
+        "@misc{k, title={T}, abstract={A}}\n\x0099999999999999\x00\n",
+        "@misc{k, title={T\x001\x00}, abstract={A}}",
+    ):
+        with pytest.raises(CorpusError, match=r"^refs\.bib:\d+: NUL byte") as info:
+            parse(text, PATH)
+        assert "\n" not in str(info.value)
+    with pytest.raises(CorpusError, match=r"^refs\.bib:2: "):
+        parse("@misc{k, title={T}, abstract={A}}\n\x0012\n", PATH)
+
+
+def test_concatenation_macros_and_case() -> None:
+    text = r"""@string{pre = "Pre"}
+@STRING{both = pre # "fix"}
+@ARTICLE{k, TITLE = both # { and } # "more", Abstract = {Improves by 5% and 3\%.}, Year = "2021", month = dec}
+"""
+    (paper,) = parse(text, PATH)
+    assert (paper.title, paper.abstract, paper.date) == ("Prefix and more", "Improves by 5% and 3%.", "2021-12")
+
+
+def test_repeated_keys_and_fields_are_not_errors() -> None:
+    text = "@misc{k, title={First}, title={Second}, abstract={A}}\n@misc{k, title={Other}, abstract={B}}\n"
+    first, second = parse(text, PATH)
+    assert (first.id, first.title, second.id, second.title) == ("k", "First", "k", "Other")
+    assert second.sources == ["refs.bib:2"]
+
+
+def test_url_doi_and_names() -> None:
+    text = r"""@misc{k, title={T}, abstract={A},
+  url = {https://example.org/a_b%20c},
+  author = {van Beethoven, Jr., Ludwig and M{\"u}ller, Hans and Lamport, Leslie and others}}
+@misc{j, title={U}, abstract={B}, doi = {doi:10.1/x}}
+"""
+    k, j = parse(text, PATH)
+    assert k.url == "https://example.org/a_b%20c"
+    assert k.authors == ["Ludwig van Beethoven Jr.", "Hans Müller", "Leslie Lamport"]
+    assert j.url == "https://doi.org/10.1/x"
+
+
+@pytest.mark.parametrize(
+    ("latex", "text"),
+    [
+        (r"\mbox{BERT} and \OURS and \mycommand{arg}", "BERT and OURS and arg"),
+        (r"R&D, $\mathbf{v}_i \leq \frac{a}{b}$ and {\sc caps}", "R&D, v_i leq ab and caps"),
+        (r"\href{https://x.org}{code}", "code <https://x.org>"),
+        ("plain   text\nacross lines", "plain text across lines"),
+    ],
+)
+def test_latex_to_text_more(latex: str, text: str) -> None:
+    assert latex_to_text(latex) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (
+            "@misc{k, title={T}, abstract={A}}\n@article{j,\n  title = {T},\n  abstract = {A\n@misc{x, title={T}}",
+            2,
+            "unterminated entry @article{j}",
+        ),
+        ("@article{k title={T}}", 1, "expected ',' after the entry key"),
+        ("@article{k,\n  title}", 2, "expected '=' after field 'title'"),
+        ('@string{x = "a" b}', 1, "expected ',' or '}' after field 'x'"),
+        (
+            "@article{k, title={T}, abstract={" + "{" * 400 + "A" + "}" * 400 + "}}",
+            1,
+            "cannot turn its LaTeX into text",
+        ),
+        ("% @misc{commented, out}\n@article{k, title={T}}\n", 2, "@article{k} has no abstract"),
+    ],
+)
+def test_more_errors_name_file_and_line(text: str, line: int, message: str) -> None:
+    with pytest.raises(CorpusError, match=rf"^refs\.bib:{line}: ") as info:
+        parse(text, PATH)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)

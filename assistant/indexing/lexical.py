@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from .models import Chunk
+from ..models import Chunk
 
 __all__ = ["LexicalIndex", "chunk_text_for_index"]
 

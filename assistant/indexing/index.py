@@ -1,0 +1,96 @@
+"""The index: a vector store, its embedder and its lexical (BM25) cache, opened together."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..corpus.ids import normalize_title
+from ..models import Chunk, IndexStats, IngestReport, Paper
+from ..settings import Settings
+from .embedding import Embedder, load_embedder
+from .ingest import Progress, ingest_papers
+from .lexical import LexicalIndex, chunk_text_for_index
+from .store import VectorStore, open_store
+
+__all__ = ["Index"]
+
+log = logging.getLogger(__name__)
+
+
+class Index:
+    """A store, its embedder and its lexical index; a passed-in embedder or store wins over the settings'."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        store: VectorStore | None = None,
+        create: bool = False,
+        rebuild: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder or load_embedder(settings.embedding)
+        self.store: VectorStore = store or open_store(
+            settings, self.embedder.name, self.embedder.dimension, create=create, rebuild=rebuild
+        )
+        self._lexical: LexicalIndex | None = None
+        self.chunks: dict[str, Chunk] = {}
+        """Chunk id -> chunk, for every chunk of the current lexical index."""
+
+    def existing_ids(self) -> dict[str, str]:
+        """Normalised title -> id of every committed paper (ids never change once given)."""
+        return {normalize_title(p.title): p.id for p in self.store.get_papers()}
+
+    def ingest(self, papers: Sequence[Paper], progress: Progress | None = None) -> IngestReport:
+        """Add new papers, replace changed ones, skip unchanged ones (see ``ingest_papers``)."""
+        report = ingest_papers(self, papers, progress)
+        self._lexical = None
+        return report
+
+    def _lexical_dir(self) -> Path:
+        if self.settings.store.backend == "chroma":
+            return Path(self.settings.paths.store).expanduser() / "lexical"
+        key = hashlib.sha256(f"{self.store.location}|{self.settings.store.collection}".encode()).hexdigest()[:12]
+        return Path(self.settings.paths.cache).expanduser() / "lexical" / key
+
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index for the current store content (cached on disk)."""
+        generation = self.store.generation()
+        if self._lexical is not None and self._lexical.generation == generation:
+            return self._lexical
+        directory = self._lexical_dir()
+        cached = LexicalIndex.load(directory, generation)
+        if cached is None:
+            committed = self.store.paper_hashes()
+            titles = {p.id: p.title for p in self.store.get_papers()}
+            chunks = [c for c in self.store.all_chunks() if c.paper_id in committed]
+            cached = LexicalIndex.build(
+                chunks, [chunk_text_for_index(titles[c.paper_id], c) for c in chunks], generation
+            )
+            try:
+                cached.save(directory)
+            except OSError as exc:  # read-only store: search still works, just slower
+                log.warning("cannot cache the lexical index in %s: %s", directory, exc)
+        self._lexical = cached
+        self.chunks = {c.id: c for c in cached.chunks}
+        return cached
+
+    def papers(self, ids: Sequence[str] | None = None) -> list[Paper]:
+        """Committed papers, all or by id."""
+        return self.store.get_papers(ids)
+
+    def stats(self) -> IndexStats:
+        """Counts, embedder and location."""
+        info = self.store.info()
+        return IndexStats(
+            papers=info["papers"],
+            chunks=info["chunks"],
+            embedder=str(info["embedder"]),
+            dimension=info["dimension"],
+            store=self.store.location,
+            size_bytes=self.store.size_bytes(),
+        )

@@ -1,0 +1,194 @@
+"""Cheap signals the NLI model misses, and the source windows a statement is checked against.
+
+- sentence windows: every sentence and every pair of neighbouring sentences of a source;
+- numbers: a quantity the statement states that the source never mentions (a swapped figure);
+- direction: a statement that flips a direction word of its aligned window (improves/degrades);
+- negation: exactly one of statement and window negated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from ..text import content_stems, split_sentences
+
+__all__ = [
+    "DIRECTION_PENALTY",
+    "NUMBER_PENALTY",
+    "aligned_window",
+    "direction_conflicts",
+    "extract_numbers",
+    "missing_numbers",
+    "negation_mismatch",
+    "sentence_windows",
+    "signal_penalty",
+    "top_windows",
+]
+
+NUMBER_PENALTY = 3.0
+DIRECTION_PENALTY = 2.0
+
+
+# ---------------------------------------------------------------- sentence windows
+
+
+def sentence_windows(text: str, size: int = 2, max_chars: int = 1200) -> list[str]:
+    """Every sentence plus every run of ``size`` consecutive sentences (deduplicated, in order).
+
+    Single sentences keep a precise premise for short claims; pairs catch a claim whose two
+    halves sit in neighbouring sentences. A window longer than ``max_chars`` is dropped unless
+    it is a single sentence (which the tokenizer truncates).
+    """
+    sentences = split_sentences(text)
+    if not sentences:
+        return [text.strip()] if text.strip() else []
+    windows: list[str] = []
+    seen: set[str] = set()
+    for i in range(len(sentences)):
+        for n in range(1, max(1, size) + 1):
+            if i + n > len(sentences) or (n > 1 and len(sentences) == 1):
+                break
+            window = " ".join(sentences[i : i + n])
+            if n > 1 and len(window) > max_chars:
+                continue
+            if window not in seen:
+                seen.add(window)
+                windows.append(window)
+    return windows
+
+
+# ---------------------------------------------------------------- cheap signals
+
+# Number words a statement can assert: from "three" up ("one" is mostly a pronoun and "two"
+# mostly a determiner). A source may state more loosely ("a single", "twice", "half").
+_NUMBER_WORDS = {
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "hundred": 100,
+}
+_SOURCE_NUMBER_WORDS = _NUMBER_WORDS | {
+    "one": 1,
+    "single": 1,
+    "two": 2,
+    "both": 2,
+    "pair": 2,
+    "twice": 2,
+    "double": 2,
+    "half": 0.5,
+}
+# A digit run not glued to a preceding letter or digit ("Llama2" and "A100" are names, not
+# quantities); "7B", "24pp", "10x", "4k", "3.0%" and "1,000" all yield their leading number.
+_NUMBER = re.compile(r"(?<![A-Za-z0-9.+])(\d+(?:,\d{3})+|\d+(?:\.\d+)?)")
+# "COVID-19", "GPT-4", "IL-6", "Llama2-70B": a number hyphenated onto a word is part of a name.
+_NAME_PREFIX = re.compile(r"(?:^|[\s(/\[-])[A-Za-z][\w.]*-$")
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def extract_numbers(text: str, words: dict[str, float] | None = None) -> set[float]:
+    """Quantities a text states, as floats: digits ("1,000", "7.9", "24pp") and number words."""
+    words = _NUMBER_WORDS if words is None else words
+    values: set[float] = set()
+    for match in _NUMBER.finditer(text):
+        if _NAME_PREFIX.search(text[max(0, match.start() - 40) : match.start()]):
+            continue
+        values.add(float(match.group(1).replace(",", "")))
+    for word in _WORD.findall(text.lower()):
+        if word in words:
+            values.add(float(words[word]))
+    return values
+
+
+def missing_numbers(source: str, statement: str) -> set[float]:
+    """Numbers the statement states that the source never mentions (a swapped figure)."""
+    wanted = extract_numbers(statement)
+    if not wanted:
+        return set()
+    have = extract_numbers(source, _SOURCE_NUMBER_WORDS)
+    return {x for x in wanted if not any(math.isclose(x, y, rel_tol=1e-9) for y in have)}
+
+
+# Antonym pairs; each side is a regex over lower-cased words (prefix stems on purpose).
+_DIRECTION_PAIRS: list[tuple[str, str]] = [
+    (r"improv\w*|enhanc\w*|boost\w*|benefit\w*|gains?", r"degrad\w*|worsen\w*|hurts?|harm\w*|impair\w*"),
+    (r"outperform\w*|surpass\w*|beats?|better|superior", r"underperform\w*|worse|inferior|lags?|lagging"),
+    (
+        r"increas\w*|rais\w*|amplif\w*|strengthen\w*|higher|more|greater|larger",
+        r"decreas\w*|reduc\w*|lower\w*|weaken\w*|diminish\w*|shrink\w*|less|fewer|smaller",
+    ),
+    (r"consistent\w*", r"inconsistent\w*"),
+    (r"effective\w*", r"ineffective\w*"),
+    (r"closest|nearest", r"farthest|furthest"),
+    (r"trustworthy|reliable", r"untrustworthy|unreliable"),
+    (r"alleviat\w*|mitigat\w*|prevent\w*", r"exacerbat\w*|aggravat\w*|worsen\w*"),
+    (r"succeed\w*|success\w*", r"fail\w*"),
+    (r"retain\w*|preserv\w*|keeps?", r"los[et]\w*|forget\w*|discard\w*"),
+    (r"efficient", r"inefficient"),
+    (r"enables?", r"prevents?|hinders?"),
+]
+_DIRECTION_RE = [(re.compile(rf"\b(?:{a})\b"), re.compile(rf"\b(?:{b})\b")) for a, b in _DIRECTION_PAIRS]
+_NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|cannot|without|fails? to|failed to|unable|lacks?)\b|n't\b")
+
+
+def aligned_window(windows: Sequence[str], statement: str) -> str:
+    """The window sharing most content words with the statement (ties: the shortest)."""
+    target = content_stems(statement)
+    if not windows:
+        return ""
+    return max(windows, key=lambda w: (len(target & content_stems(w)), -len(w)))
+
+
+def direction_conflicts(window: str, statement: str) -> list[tuple[str, str]]:
+    """Antonym pairs where the statement says one side and the window only the other side."""
+    s, w = statement.lower(), window.lower()
+    conflicts: list[tuple[str, str]] = []
+    for up, down in _DIRECTION_RE:
+        for said, opposite in ((up, down), (down, up)):
+            m = said.search(s)
+            if m and not said.search(w) and not opposite.search(s):
+                o = opposite.search(w)
+                if o:
+                    conflicts.append((m.group(0), o.group(0)))
+    return conflicts
+
+
+def negation_mismatch(window: str, statement: str) -> bool:
+    """True when exactly one of statement and window carries a negation cue."""
+    return bool(_NEGATION.search(statement.lower())) != bool(_NEGATION.search(window.lower()))
+
+
+def signal_penalty(source: str, statement: str, windows: Sequence[str] | None = None) -> float:
+    """Logit penalty from the cheap signals (0 when they see nothing wrong)."""
+    penalty = 0.0
+    if missing_numbers(source, statement):
+        penalty += NUMBER_PENALTY
+    window = aligned_window(windows if windows is not None else sentence_windows(source), statement)
+    if window and direction_conflicts(window, statement):
+        penalty += DIRECTION_PENALTY
+    return penalty
+
+
+def top_windows(windows: Sequence[str], statement: str, k: int | None) -> list[str]:
+    """The ``k`` windows sharing most content words with the statement (all when k is None).
+
+    Scoring only these cuts the cross-encoder's work on long abstracts about 2.5x; on the
+    validation sets k=8 and k=all give the same AUC to within 0.005.
+    """
+    if k is None or len(windows) <= k:
+        return list(windows)
+    target = content_stems(statement)
+    ranked = sorted(range(len(windows)), key=lambda i: (-len(target & content_stems(windows[i])), i))
+    return [windows[i] for i in sorted(ranked[:k])]

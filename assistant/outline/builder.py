@@ -1,0 +1,132 @@
+"""OutlineBuilder: runs the outlining stages in order for one topic and times each of them.
+
+The builder holds only what it is constructed with; each build gets its own OutlineRun, so one
+builder can build several outlines, even concurrently.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from ..errors import QueryError
+from ..models import Outline, OutlineNode, OutlineStudy, Paper
+from ..settings import Settings
+from . import tree
+from .candidates import candidates
+from .claims import extract_claims, rewrite_claims
+from .clustering import split
+from .labels import background
+from .run import OutlineRun
+
+__all__ = ["OutlineBuilder"]
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    """Record the seconds the block takes as ``timings[stage]``."""
+    t = time.perf_counter()
+    yield
+    timings[stage] = time.perf_counter() - t
+
+
+class OutlineBuilder:
+    """Builds an Outline for a topic from an open Index."""
+
+    def __init__(
+        self, settings: Settings, index, llm_factory: Callable | None = None, judge_factory: Callable | None = None
+    ) -> None:
+        self.settings = settings
+        self.index = index
+        self._llm_factory = llm_factory
+        self._judge_factory = judge_factory
+
+    def candidates(self, topic: str) -> list[tuple[Paper, float]]:
+        """Papers relevant to the topic with their relevance (see candidates.candidates)."""
+        return candidates(self.settings, self.index, topic)
+
+    def build(self, topic: str, depth: int | None = None, draft: bool = False, mode: str | None = None) -> Outline:
+        """The outline tree for ``topic``; QueryError when the corpus has nothing on it.
+
+        ``mode`` (default ``llm.mode``): "extractive" uses no LLM (clustering and term labels);
+        "auto"/"generative" ask the LLM for labels (and claim rewrites when
+        ``outline.rewrite_claims``), each checked before it is used.
+        """
+        import numpy as np
+
+        topic = " ".join((topic or "").split())
+        if not topic:
+            raise QueryError('the topic is empty: e.g. review outline --topic "model merging"')
+        cfg = self.settings.outline
+        depth = depth or cfg.depth
+        mode = mode or self.settings.llm.mode
+        if mode not in ("auto", "generative", "extractive"):
+            raise QueryError(f"unknown mode {mode!r}: use auto, generative or extractive")
+        run = OutlineRun(
+            settings=self.settings,
+            index=self.index,
+            topic=topic,
+            use_llm=mode != "extractive" and self._llm_factory is not None,
+            llm_factory=self._llm_factory,
+            judge_factory=self._judge_factory,
+        )
+        timings: dict[str, float] = {}
+        with _timed(timings, "candidates"):
+            found = candidates(self.settings, self.index, topic)
+        if len(found) < 2:
+            closest = ", ".join(p.id for p, _ in found) or "none"
+            raise QueryError(
+                f"the indexed papers do not cover the topic {topic!r} (papers above the relevance threshold: {closest}); "
+                "try broader words, or `review search` to see what is there"
+            )
+        papers = [p for p, _ in found]
+        # After the off-corpus check: a topic the corpus does not cover costs no corpus scan.
+        with _timed(timings, "background"):
+            run.background, run.common = background(self.index)
+        with _timed(timings, "claims"):
+            claims = extract_claims(self.index, papers)
+            studies = [
+                OutlineStudy(paper_id=p.id, title=p.title, claim=c, relevance=round(r, 4))
+                for (p, r), c in zip(found, claims)
+            ]
+        if run.use_llm and cfg.rewrite_claims:
+            with _timed(timings, "claim_rewrites"):
+                rewrite_claims(run, papers, studies)
+        with _timed(timings, "hierarchy"):
+            vectors = self.index.embedder.embed_documents([f"{s.title}. {s.claim}" for s in studies])
+            vectors = np.asarray(vectors, dtype=np.float32)
+            root = OutlineNode(
+                label=topic,
+                description=f"Studies on {topic} in the indexed corpus ({len(studies)} papers).",
+                label_source="topic",
+            )
+            if len(studies) < cfg.min_split:
+                root.description += (
+                    f" Only {len(studies)} papers clear the relevance threshold, too few to split into categories;"
+                    " a fuller topic phrase (e.g. 'merging the weights of fine-tuned models') may find more."
+                )
+            split(run, root, list(range(len(studies))), studies, vectors, level=1, depth=depth, taken=set())
+        # LLM labelling is reported on its own, not as hierarchy time.
+        timings["hierarchy"] -= run.label_seconds
+        if run.use_llm and cfg.llm_labels:
+            timings["llm_labels"] = run.label_seconds
+        with _timed(timings, "assignment"):
+            tree.assign(run, root, studies, vectors)
+        if self._judge_factory is not None and cfg.judge_assignments:
+            with _timed(timings, "assignment_judge"):
+                tree.check_assignments(run, root, studies)
+        tree.prune(root)
+        tree.settle_paths(root, studies)
+        tree.recount(root)
+        outline = Outline(topic=topic, tree=root, studies=studies, mode="extractive" if not run.use_llm else mode)
+        if run.use_llm:
+            outline.model = getattr(self._llm_factory(), "name", None)
+        by_id = {p.id: p for p in papers}
+        outline.references = tree.references(outline, by_id)
+        if draft:
+            with _timed(timings, "draft"):
+                tree.draft(run, outline, by_id)
+        outline.checks = dict(sorted(run.checks.items()))
+        outline.timings = {k: round(v, 4) for k, v in timings.items()}
+        return outline

@@ -1,0 +1,49 @@
+"""One claim per study: the abstract's sentence that states its finding, optionally rewritten
+by the LLM when the support judge finds the rewrite in the abstract."""
+
+from __future__ import annotations
+
+from ..models import OutlineStudy, Paper
+from ..prompts import render
+from ..text import FINDING, NOT_A_FINDING, VAGUE, is_degenerate, looks_like_instruction, split_sentences
+from .run import OutlineRun
+
+__all__ = ["extract_claims", "rewrite_claims"]
+
+
+def extract_claims(index, papers: list[Paper]) -> list[str]:
+    """Per paper, the finding-like sentence closest in meaning to its title (one encode call)."""
+    per_paper = [[x for x in split_sentences(p.abstract) if len(x.split()) >= 6] or [p.title] for p in papers]
+    texts = [t for p, sents in zip(papers, per_paper) for t in (p.title, *sents)]
+    vectors = index.embedder.embed_documents(texts)
+    claims, at = [], 0
+    for sents in per_paper:
+        title, rows = vectors[at], vectors[at + 1 : at + 1 + len(sents)]
+        at += 1 + len(sents)
+        scores = [
+            float(v @ title)
+            + 0.15 * min(2, len(FINDING.findall(x)))
+            - (0.2 if VAGUE.search(x) else 0.0)
+            - (1.0 if NOT_A_FINDING.search(x) else 0.0)
+            for v, x in zip(rows, sents)
+        ]
+        claims.append(sents[max(range(len(sents)), key=scores.__getitem__)])
+    return claims
+
+
+def rewrite_claims(run: OutlineRun, papers: list[Paper], studies: list[OutlineStudy]) -> None:
+    """An LLM rewrite of each claim, kept only when the judge finds it in the abstract."""
+    proposals = []
+    for paper in papers:
+        text = " ".join(run.complete(render("outline_claim", title=paper.title, abstract=paper.abstract), 64).split())
+        ok = 6 <= len(text.split()) <= 45 and not looks_like_instruction(text) and not is_degenerate(text)
+        proposals.append(text if ok else None)
+    pairs = [(p.abstract, text) for p, text in zip(papers, proposals) if text]
+    scores = iter(run.judge_factory().score(pairs) if pairs and run.judge_factory else [])
+    for study, text in zip(studies, proposals):
+        score = float(next(scores)) if text and run.judge_factory else 0.0
+        if text and score >= run.settings.judge.threshold:
+            study.claim, study.claim_source = text.rstrip(".") + ".", "llm"
+            run.checks["claims_llm"] += 1
+        else:
+            run.checks["claims_llm_rejected"] += 1

@@ -1,0 +1,108 @@
+"""The category hierarchy: size-balanced clustering of study embeddings, split recursively into
+labelled categories."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ..models import OutlineNode, OutlineStudy
+from .labels import distinctive_labels, llm_labels
+from .run import OutlineRun
+
+__all__ = ["central", "short_title", "split"]
+
+
+def split(
+    run: OutlineRun,
+    node: OutlineNode,
+    members: list[int],
+    studies: list[OutlineStudy],
+    vectors,
+    level: int,
+    depth: int,
+    taken: set[str],
+) -> None:
+    """Cluster members into 2-6 children (size-balanced), recursing while groups are large."""
+    cfg = run.settings.outline
+    n = len(members)
+    if level > depth or n < cfg.min_split:
+        node.papers = [studies[i].paper_id for i in members]
+        return
+    k = max(2, min(6 if level == 1 else 4, round(math.sqrt(n / 2)) + (1 if level == 1 else 0)))
+    groups = _balanced_clusters(vectors[members], k)
+    groups = [[members[i] for i in g] for g in groups if g]
+    if len(groups) < 2:
+        node.papers = [studies[i].paper_id for i in members]
+        return
+    # Titles twice: they name what a study is about better than its finding sentence.
+    texts = [[f"{studies[i].title} {studies[i].title} {studies[i].claim}" for i in g] for g in groups]
+    avoid = {w for label in (node.label, *taken) for w in re.findall(r"[a-z][a-z0-9-]+", label.lower())}
+    taken_all = {node.label.lower(), run.topic.lower()} | {s.lower() for s in taken}
+    centrals = [central(g, vectors) for g in groups]
+    fallbacks = [f"{short_title(studies[i].title)} and related" for i in centrals]
+    labels = distinctive_labels(
+        texts, taken=set(taken_all), avoid=avoid, background=run.background, fallbacks=fallbacks
+    )
+    sources = ["terms"] * len(labels)
+    if run.use_llm and cfg.llm_labels:
+        llm = llm_labels(run, groups, studies, vectors, labels, taken_all, avoid)
+        sources = ["llm" if a != b else "terms" for a, b in zip(llm, labels)]
+        labels = llm
+    for group, label, source in zip(groups, labels, sources):
+        child = OutlineNode(label=label, label_source=source)
+        node.children.append(child)
+        split(run, child, group, studies, vectors, level + 1, depth, taken | {label.lower()})
+
+
+def _balanced_clusters(vectors, k: int) -> list[list[int]]:
+    """Ward clustering cut at k, then big clusters trimmed toward balance by reassignment."""
+    import numpy as np
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    n = len(vectors)
+    if n <= k:
+        return [[i] for i in range(n)]
+    labels = fcluster(linkage(vectors, method="ward"), t=k, criterion="maxclust") - 1
+    groups = [list(np.where(labels == c)[0]) for c in range(labels.max() + 1)]
+    groups = [g for g in groups if g]
+    cap = max(2, math.ceil(1.8 * n / len(groups)))
+    for _ in range(n):
+        big = max(range(len(groups)), key=lambda g: len(groups[g]))
+        if len(groups[big]) <= cap:
+            break
+        cents = np.asarray([vectors[g].mean(axis=0) for g in groups])
+        # move the member of the big group that fits another group best
+        best = None
+        for i in groups[big]:
+            for g in range(len(groups)):
+                if g != big and len(groups[g]) < cap:
+                    gain = float(vectors[i] @ cents[g] - vectors[i] @ cents[big])
+                    if best is None or gain > best[0]:
+                        best = (gain, i, g)
+        if best is None:
+            break
+        groups[big].remove(best[1])
+        groups[best[2]].append(best[1])
+    # a singleton is not a category: fold it into its closest group
+    while len(groups) > 2 and min(len(g) for g in groups) < 2:
+        small = min(range(len(groups)), key=lambda g: len(groups[g]))
+        lone = groups.pop(small)
+        cents = np.asarray([vectors[g].mean(axis=0) for g in groups])
+        groups[int(np.argmax(cents @ vectors[lone].mean(axis=0)))].extend(lone)
+    return [sorted(int(i) for i in g) for g in groups]
+
+
+def central(group: list[int], vectors) -> int:
+    """The member closest to the group's centroid."""
+    import numpy as np
+
+    cent = vectors[group].mean(axis=0)
+    return group[int(np.argmax(vectors[group] @ cent))]
+
+
+def short_title(title: str) -> str:
+    """A study's name: the part of its title before a colon when short, else its first words."""
+    head = title.split(":")[0].strip()
+    words = head.split()
+    return head if len(words) <= 5 else " ".join(words[:4])
