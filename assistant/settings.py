@@ -199,13 +199,30 @@ def _default_scifact() -> Path | None:
     return None
 
 
+def _default_nli() -> Path | None:
+    scifact = _default_scifact()
+    nli = scifact.parent / "nli" if scifact else None
+    return nli if nli is not None and nli.is_dir() else None
+
+
 class EvalSettings(BaseModel):
     data_dir: Path | None = Field(None, description="Gold data folder (default: the bundled evals/data).")
     scifact_dir: Path | None = Field(
         default_factory=_default_scifact,
         description="SciFact train folder for judge validation (default: ../shared/benchmarks/scifact when present).",
     )
-    scifact_pairs: int = Field(200, ge=0, description="SciFact (abstract, claim) pairs in the full suite's judge part.")
+    scifact_pairs: int = Field(
+        100000,
+        ge=0,
+        description="SciFact train (abstract, claim) pairs in the full suite's judge part (all by default).",
+    )
+    nli_dir: Path | None = Field(
+        default_factory=_default_nli,
+        description="Folder with HealthVer, Climate-FEVER, SciTail for judge validation (default: ../shared/benchmarks/nli).",
+    )
+    external_pairs: int = Field(
+        600, ge=0, description="Pairs per external judge set (HealthVer, ...) in the full suite."
+    )
     quick_per_type: int = Field(2, ge=1, description="--quick: questions of each type (factual, ..., unanswerable).")
     quick_topics: list[str] = Field(
         default_factory=lambda: ["preference optimization"], description="--quick: gold outline topics."
@@ -220,7 +237,7 @@ class EvalSettings(BaseModel):
             "retrieval.recall@10": 0.6,
             "retrieval.mrr": 0.6,
             "outline.coverage": 0.3,
-            "judge.project_auc": 0.7,
+            "judge.project_test_auc": 0.7,
         },
         description="Metric floors: `review eval` exits 3 when a metric is below its floor.",
     )

@@ -157,7 +157,7 @@ def test_quick_end_to_end_on_the_real_bundled_models(real_assistant, tmp_path):
     cites = report["results"]["citations"]["metrics"]
     assert cites["citation_validity"] == 1.0 and cites["citations"] > 0
     assert report["results"]["citations"]["n"] == 8  # 2 per question type
-    assert report["results"]["judge"]["metrics"]["project_auc"] > 0.5
+    assert report["results"]["judge"]["metrics"]["project_test_auc"] > 0.5
     for part in report["results"].values():
         assert part["seconds"] >= 0 and isinstance(part["failures"], list)
         for f in part["failures"]:

@@ -7,6 +7,8 @@ repository, ``assistant/evals_data`` in a wheel). SciFact pairs are read from
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import random
 from dataclasses import dataclass
@@ -14,7 +16,16 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
-__all__ = ["GoldQuestion", "JudgeCase", "data_dir", "judge_cases", "outline_topics", "questions", "scifact_pairs"]
+__all__ = [
+    "GoldQuestion",
+    "JudgeCase",
+    "data_dir",
+    "external_judge_sets",
+    "judge_cases",
+    "outline_topics",
+    "questions",
+    "scifact_pairs",
+]
 
 
 @dataclass
@@ -36,8 +47,9 @@ class JudgeCase:
     statement: str
     label: int  # 1 supported, 0 not
     kind: str
-    origin: str  # "project" | "scifact"
+    origin: str  # "project" | "scifact" | "healthver" | ...
     paper: str = ""
+    split: str = ""  # project cases: "tune" (thresholds may be chosen on it) or "test" (frozen)
 
 
 def data_dir(override: str | Path | None = None) -> Path:
@@ -83,7 +95,10 @@ def judge_cases(folder: Path, abstracts_by_title: dict[str, str]) -> tuple[list[
     """(binary cases, partial cases) of the project: supported = 1, unsupported = 0; the
     partially supported ones are kept apart (reported as a mean score, not a label)."""
     binary, partial = [], []
-    for row in _jsonl(folder / "judge_cases.jsonl"):
+    rows = _jsonl(folder / "judge_cases.jsonl")
+    if (folder / "judge_cases_test.jsonl").is_file():
+        rows += _jsonl(folder / "judge_cases_test.jsonl")
+    for row in rows:
         source = abstracts_by_title.get(row["paper_title"])
         if source is None:
             continue
@@ -94,6 +109,7 @@ def judge_cases(folder: Path, abstracts_by_title: dict[str, str]) -> tuple[list[
             kind=row.get("kind", ""),
             origin="project",
             paper=row["paper_title"],
+            split=row.get("split", "tune"),
         )
         (partial if row["label"] == "partial" else binary).append(case)
     return binary, partial
@@ -122,3 +138,48 @@ def scifact_pairs(folder: Path | None, n: int, seed: int = 0) -> list[JudgeCase]
     if len(rows) > n:
         rows = random.Random(seed).sample(rows, n)
     return rows
+
+
+def _heldout(premise: str, hypothesis: str) -> bool:
+    """The 10% of a set the judge never trains on (the same hash as evals/judge/train_judge.py)."""
+    return int(hashlib.md5(f"{premise}\t{hypothesis}".encode()).hexdigest()[:8], 16) % 10 == 0
+
+
+def _csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def external_judge_sets(nli_dir: Path | None, n: int, seed: int = 0) -> dict[str, list[JudgeCase]]:
+    """Labelled (evidence, claim) sets the judge never trained on, up to ``n`` pairs each (fixed
+    seed): HealthVer, Climate-FEVER (validation only: no stated licence) and SciTail's held-out
+    10%. Absent folders are skipped."""
+    out: dict[str, list[JudgeCase]] = {}
+    if nli_dir is None:
+        return out
+    hv = nli_dir / "healthver"
+    if hv.is_dir():
+        rows = [
+            r for name in ("healthver_dev.csv", "healthver_test.csv") if (hv / name).is_file() for r in _csv(hv / name)
+        ]
+        out["healthver"] = [
+            JudgeCase(r["evidence"], r["claim"], int(r["label"] == "Supports"), "", "healthver") for r in rows
+        ]
+    cf = nli_dir / "climate_fever" / "climate-fever.jsonl"
+    if cf.is_file():
+        out["climate_fever"] = [
+            JudgeCase(e["evidence"], c["claim"], int(e["evidence_label"] == "SUPPORTS"), "", "climate_fever")
+            for c in _jsonl(cf)
+            for e in c["evidences"]
+        ]
+    st = nli_dir / "scitail" / "scitail_test_as_dev.csv"
+    if st.is_file():
+        out["scitail_heldout"] = [
+            JudgeCase(r["premise"], r["hypothesis"], int(r["label"] == "entailment"), "", "scitail")
+            for r in _csv(st)
+            if _heldout(r["premise"].strip(), r["hypothesis"].strip())
+        ]
+    for name, rows in out.items():
+        if len(rows) > n:
+            out[name] = random.Random(seed).sample(rows, n)
+    return out

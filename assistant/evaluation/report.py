@@ -12,7 +12,17 @@ from .suite import JUDGED, SCHEMA
 __all__ = ["compare_markdown", "load_report", "to_markdown"]
 
 _HEADLINES = {
-    "judge": ["project_auc", "project_balanced_accuracy", "scifact_auc", "scifact_balanced_accuracy"],
+    "judge": [
+        "project_test_auc",
+        "project_test_cosine_auc",
+        "project_test_balanced_accuracy",
+        "scifact_auc",
+        "scifact_cosine_auc",
+        "healthver_auc",
+        "healthver_cosine_auc",
+        "climate_fever_auc",
+        "climate_fever_cosine_auc",
+    ],
     "retrieval": ["recall@5", "recall@10", "recall@20", "ndcg@10", "mrr"],
     "citations": [
         "citation_validity",
@@ -40,8 +50,8 @@ def _fmt(value: Any) -> str:
 def _judge_note(report: dict) -> str:
     judge = report["results"].get("judge", {}).get("metrics", {})
     bits = []
-    if judge.get("project_auc") is not None:
-        bits.append(f"AUC {judge['project_auc']:.2f} on {judge['project_pairs']} project pairs")
+    if judge.get("project_test_auc") is not None:
+        bits.append(f"AUC {judge['project_test_auc']:.2f} on {judge['project_test_pairs']} frozen project test pairs")
     if judge.get("scifact_auc") is not None:
         bits.append(f"AUC {judge['scifact_auc']:.2f} on {judge['scifact_pairs']} SciFact pairs")
     return "; ".join(bits) or "not validated in this run (add the judge part)"

@@ -107,14 +107,27 @@ def _select_questions(questions: list[gold.GoldQuestion], per_type: int) -> list
 # -- parts -------------------------------------------------------------------------------------
 
 
+def _cosine_baseline(judge):
+    """The plain-similarity baseline every judged figure is printed beside (None for a fake judge)."""
+    if hasattr(judge, "max_cosine"):
+        return judge
+    return getattr(judge, "similarity", None)
+
+
 def _judge_part(assistant, folder: Path, quick: bool, progress: Progress) -> dict:
     s = assistant.settings
     abstracts = {p.title: p.abstract for p in assistant.index.papers()}
     project, partial = gold.judge_cases(folder, abstracts)
-    sets = {"project": project}
+    # The frozen test half is the headline; the tuning half is shown apart, never mixed in.
+    sets = {
+        "project_test": [c for c in project if c.split == "test"],
+        "project_tune": [c for c in project if c.split != "test"],
+    }
     if not quick:
         sets["scifact"] = gold.scifact_pairs(s.eval.scifact_dir, s.eval.scifact_pairs)
+        sets.update(gold.external_judge_sets(s.eval.nli_dir, s.eval.external_pairs))
     judge = assistant.judge
+    baseline = _cosine_baseline(judge)
     metrics: dict[str, Any] = {}
     failures = []
     total = sum(len(v) for v in sets.values()) + len(partial)
@@ -134,6 +147,12 @@ def _judge_part(assistant, folder: Path, quick: bool, progress: Progress) -> dic
         auc = roc_auc(y, scores)
         metrics.update({f"{name}_pairs": len(cases), f"{name}_accuracy": round(acc, 4),
                         f"{name}_balanced_accuracy": round(bal, 4), f"{name}_auc": None if math.isnan(auc) else round(auc, 4)})  # fmt: skip
+        if baseline is not None:
+            cos = baseline.max_cosine([(c.source, c.statement) for c in cases])
+            cos_auc = roc_auc(y, cos)
+            metrics[f"{name}_cosine_auc"] = None if math.isnan(cos_auc) else round(cos_auc, 4)
+        if not name.startswith("project"):
+            continue
         for c, sc in zip(cases, scores):
             if (sc >= s.judge.threshold) != bool(c.label):
                 failures.append({"set": name, "statement": c.statement, "paper": c.paper, "kind": c.kind,

@@ -12,17 +12,18 @@ Two judges behind one ``Judge`` protocol (``base``), picked by ``load_judge(kind
 - ``EmbeddingJudge``: cosine similarity of sentence embeddings, max over source sentences.
   A baseline only: it cannot tell "improves by 7.9 points" from "degrades by 7.9 points".
 
-How the score is combined (CrossEncoderJudge):
-    m      = max over the source's windows of logit(entail) - logsumexp(logit(neutral), logit(contra))
-    cos    = max over the source's sentences of cosine(statement, sentence)   (plain MiniLM)
-    z      = a * m + c * cos + b
-    z     -= NUMBER_PENALTY     if a number of the statement is absent from the whole source
-    z     -= DIRECTION_PENALTY  if the statement flips a direction word of its aligned window
-    score  = sigmoid(z)
-``a, c, b`` are a logistic regression fitted on held-out SNLI/MultiNLI pairs (stored in the
-artifact's config.json), so 0.5 is the natural threshold. The similarity term helps on
-scientific claims whose unsupported sources are merely off-topic (SciFact, SciTail); the
-penalties are fixed logit offsets; ``evals/judge/validate_judge.py`` measures each part.
+How the score is combined (CrossEncoderJudge): five features per (source, statement),
+    margin          max over the best-aligned windows of logit(entail) - logsumexp(logit(neutral), logit(contra))
+    part_margin     a statement of several clauses ("A, and B"; "A; B"): the weakest part's own best margin,
+                    so one false clause sinks the statement (equals margin for a one-clause statement)
+    cosine          max over the source's sentences of cosine(statement, sentence)   (plain MiniLM)
+    number_missing  1 when a number of the statement is absent from the whole source
+    direction_flip  1 when the statement flips a direction word of its aligned window
+    score = sigmoid(w . features + bias)
+The weights are a logistic regression fitted by ``evals/judge/train_judge.py`` on held-out
+training-distribution pairs (never on an evaluation set) and stored in the artifact's
+config.json, so 0.5 is the natural threshold. An artifact with the older ``a, c, b``
+calibration is read as margin, cosine and bias weights with fixed signal penalties.
 
 Heavy libraries (torch, transformers, sentence-transformers) are imported lazily.
 """
@@ -40,9 +41,18 @@ from ..errors import ModelError
 from ..text import split_sentences
 from .base import Judge
 from .nli import ADAPTER_FILE, ARTIFACT_DIR, CONFIG_FILE, RETRAIN, NLICrossEncoder
-from .signals import sentence_windows, signal_penalty, top_windows
+from .signals import (
+    DIRECTION_PENALTY,
+    NUMBER_PENALTY,
+    aligned_window,
+    direction_conflicts,
+    missing_numbers,
+    sentence_windows,
+    statement_parts,
+    top_windows,
+)
 
-__all__ = ["CrossEncoderJudge", "EmbeddingJudge", "load_judge"]
+__all__ = ["FEATURES", "CrossEncoderJudge", "EmbeddingJudge", "load_judge"]
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +64,20 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
+FEATURES = ("margin", "part_margin", "cosine", "number_missing", "direction_flip")
+
+
+def _weights(calibration: dict) -> tuple[list[float], float]:
+    """Feature weights and bias from the artifact's calibration (new or legacy form)."""
+    if "weights" in calibration:
+        return [float(calibration["weights"].get(f, 0.0)) for f in FEATURES], float(calibration.get("bias", 0.0))
+    a, c, b = (float(calibration.get(k, d)) for k, d in (("a", 1.0), ("c", 0.0), ("b", 0.0)))
+    return [a, 0.0, c, -NUMBER_PENALTY, -DIRECTION_PENALTY], b
+
+
 class CrossEncoderJudge:
-    """NLI cross-encoder (bundled MiniLM + shipped LoRA adapter), max over sentence windows."""
+    """NLI cross-encoder (bundled MiniLM + shipped LoRA adapter) over the statement's best-aligned
+    source windows and its clauses, fused with similarity and the cheap signals."""
 
     name = "cross-encoder"
 
@@ -84,13 +106,12 @@ class CrossEncoderJudge:
             raise
         except Exception as exc:  # noqa: BLE001 - any load failure is a model problem for the user
             raise ModelError(f"could not load the judge from {base} + {directory}: {exc}") from exc
-        calibration = self.model.config.get("calibration", {})
-        self.a = float(calibration.get("a", 1.0))
-        self.b = float(calibration.get("b", 0.0))
-        self.c = float(calibration.get("c", 0.0))
+        self.weights, self.bias = _weights(self.model.config.get("calibration", {}))
+        inference = self.model.config.get("inference", {})
         self.use_signals = use_signals
         self.window_size = window_size
-        self.max_windows = max_windows
+        self.max_windows = inference.get("max_windows", max_windows)
+        self.max_length = int(inference.get("max_length", 256))
         self.batch_size = batch_size
         self._similarity = similarity
         self._base = base
@@ -106,42 +127,45 @@ class CrossEncoderJudge:
         """The source windows the statement is checked against."""
         return top_windows(sentence_windows(source, self.window_size), statement, self.max_windows) or [""]
 
-    def features(
-        self, pairs: Sequence[tuple[str, str]], with_similarity: bool | None = None
-    ) -> list[tuple[float, float]]:
-        """(best entailment margin over windows, best cosine over sentences) for each pair.
-
-        The margin is logit(entailment) - logsumexp(logit(neutral), logit(contradiction)); the
-        cosine is 0.0 unless ``with_similarity`` (default: when the calibration uses it).
-        """
-        premises: list[str] = []
-        hypotheses: list[str] = []
-        spans: list[tuple[int, int]] = []
+    def features(self, pairs: Sequence[tuple[str, str]], with_similarity: bool | None = None) -> list[list[float]]:
+        """The FEATURES of each pair; cosine is 0.0 unless ``with_similarity`` (default: when
+        the calibration weighs it), the signals are 0.0 when ``use_signals`` is off."""
+        jobs: dict[tuple[str, str], int] = {}  # (window, hypothesis) -> row: each scored once
+        plans: list[list[list[int]]] = []  # per pair, per hypothesis (statement, then parts): rows
         for source, statement in pairs:
-            windows = self.windows(source, statement)
-            spans.append((len(premises), len(premises) + len(windows)))
-            premises.extend(windows)
-            hypotheses.extend([statement] * len(windows))
-        if not premises:
+            parts = statement_parts(statement)
+            hypotheses = [statement] + (parts if len(parts) > 1 else [])
+            plan = []
+            for hyp in hypotheses:
+                plan.append([jobs.setdefault((w, hyp), len(jobs)) for w in self.windows(source, hyp)])
+            plans.append(plan)
+        if not jobs:
             return []
-        logits = self.model.logits(premises, hypotheses, batch_size=self.batch_size)
+        order = list(jobs)
+        logits = self.model.logits(
+            [w for w, _ in order], [h for _, h in order], batch_size=self.batch_size, max_length=self.max_length
+        )
         margin = (logits[:, 0] - self.model.torch.logsumexp(logits[:, 1:], dim=1)).tolist()
-        use_similarity = bool(self.c) if with_similarity is None else with_similarity
+        use_similarity = bool(self.weights[2]) if with_similarity is None else with_similarity
         cosines = self.similarity.max_cosine(pairs) if use_similarity else [0.0] * len(pairs)
-        return [(max(margin[a:b]), cos) for (a, b), cos in zip(spans, cosines)]
+        out = []
+        for (source, statement), plan, cos in zip(pairs, plans, cosines):
+            best = [max(margin[r] for r in rows) for rows in plan]
+            numbers = directions = 0.0
+            if self.use_signals:
+                numbers = float(bool(missing_numbers(source, statement)))
+                window = aligned_window(sentence_windows(source, self.window_size), statement)
+                directions = float(bool(window and direction_conflicts(window, statement)))
+            out.append([best[0], min(best[1:]) if len(best) > 1 else best[0], cos, numbers, directions])
+        return out
 
     def support_logits(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
-        """Calibrated log-odds of support before the cheap signals: a*margin + c*cosine + b."""
-        return [self.a * m + self.c * cos + self.b for m, cos in self.features(pairs)]
+        """Calibrated log-odds of support: weights . features + bias."""
+        return [sum(w * x for w, x in zip(self.weights, f)) + self.bias for f in self.features(pairs)]
 
     def score(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         """P(source supports statement) for each (source_text, statement) pair."""
-        scores = []
-        for (source, statement), z in zip(pairs, self.support_logits(pairs)):
-            if self.use_signals:
-                z -= signal_penalty(source, statement, sentence_windows(source, self.window_size))
-            scores.append(_sigmoid(z))
-        return scores
+        return [_sigmoid(z) for z in self.support_logits(pairs)]
 
 
 class EmbeddingJudge:

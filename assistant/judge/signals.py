@@ -24,6 +24,7 @@ __all__ = [
     "negation_mismatch",
     "sentence_windows",
     "signal_penalty",
+    "statement_parts",
     "top_windows",
 ]
 
@@ -192,3 +193,15 @@ def top_windows(windows: Sequence[str], statement: str, k: int | None) -> list[s
     target = content_stems(statement)
     ranked = sorted(range(len(windows)), key=lambda i: (-len(target & content_stems(windows[i])), i))
     return [windows[i] for i in sorted(ranked[:k])]
+
+
+# Where a statement joins independent claims: "A; B", "A, and B", "A, while B", "A whereas B".
+_CLAUSE_BREAK = re.compile(r";\s+|,\s+(?:and|but|while|whereas)\s+|\s+whereas\s+")
+
+
+def statement_parts(statement: str) -> list[str]:
+    """The clauses of a statement that each must be supported (the statement itself when it
+    has one clause, or when a piece is too short to be a claim of its own)."""
+    pieces = [p.strip(" .,;") for p in _CLAUSE_BREAK.split(statement)]
+    parts = [p for p in pieces if len(p.split()) >= 4]
+    return parts if len(pieces) > 1 and len(parts) == len(pieces) else [statement]

@@ -185,6 +185,46 @@ def perturb(hypothesis: str, rng: random.Random) -> str | None:
     return rng.choice(options) if options else None
 
 
+def read_scitail(data_dir: Path) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(train, held-out) SciTail pairs; not_entailment counts as neutral."""
+    path = data_dir / "scitail" / "scitail_test_as_dev.csv"
+    if not path.exists():
+        print(f"no SciTail at {path}: training without it", flush=True)
+        return [], []
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = [
+            (r["premise"].strip(), r["hypothesis"].strip(), "entailment" if r["label"] == "entailment" else "neutral")
+            for r in csv.DictReader(f)
+            if r.get("premise") and r.get("hypothesis")
+        ]
+    return [r for r in rows if not is_heldout(r[0], r[1])], [r for r in rows if is_heldout(r[0], r[1])]
+
+
+# Synthetic negatives that contradict the premise, and those it merely does not state.
+_NEUTRAL_KINDS = {"other_paper", "partial_premise"}
+
+
+def synthetic_rows(n: int, seed: int) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(train, held-out) FactCC-style pairs from SciFact abstracts and PubMedQA contexts (never
+    the bundled corpus, which the frozen test cases are written on; never SciFact's claims).
+    Abstracts are split 90/10 before any pair is made, so held-out pairs come from unseen abstracts."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from synth import read_pubmedqa_contexts, read_scifact_abstracts, synthetic_pairs
+
+    abstracts = read_scifact_abstracts() + read_pubmedqa_contexts()
+    if not abstracts:
+        return [], []
+    held_abs = [a for a in abstracts if is_heldout(" ".join(a[:2]), "abstract")]
+    train_abs = [a for a in abstracts if not is_heldout(" ".join(a[:2]), "abstract")]
+
+    def label(y: int, kind: str) -> str:
+        return "entailment" if y else "neutral" if kind in _NEUTRAL_KINDS else "contradiction"
+
+    train = [(p, h, label(y, k)) for p, h, y, k in synthetic_pairs(train_abs, n, seed=seed)]
+    held = [(p, h, label(y, k)) for p, h, y, k in synthetic_pairs(held_abs, max(400, n // 10), seed=seed + 1)]
+    return train, held
+
+
 def build_training_set(
     train: list[tuple[str, str, str]], n_pairs: int, contrast_share: float, seed: int
 ) -> list[tuple[str, str, int]]:
@@ -261,58 +301,56 @@ def length_bucketed_batches(rows: list[tuple[str, str, int]], batch_size: int, r
 
 
 def calibrate(out: Path, held: list[tuple[str, str, str]], n: int, seed: int, base: Path | None = None) -> dict:
-    """Fit P(supported) = sigmoid(a*margin + c*cosine + b) on held-out NLI pairs; store it in config.json.
+    """Fit P(supported) = sigmoid(w . features + bias) on held-out pairs; store it in config.json.
 
-    Uses the artifact as shipped (fp16, merged into the base) through CrossEncoderJudge itself,
-    so the features are exactly the ones the judge computes at run time.
+    The features are the judge's own (``CrossEncoderJudge.features``: entailment margin, weakest
+    clause margin, cosine, missing number, flipped direction), computed through the artifact as
+    shipped (fp16, merged into the base), so they are exactly what the judge computes at run time.
     """
     import torch
 
     from assistant.judge import CrossEncoderJudge
+    from assistant.judge.judges import FEATURES
     from assistant.judge.nli import CONFIG_FILE
 
-    judge = CrossEncoderJudge(base, out, use_signals=False, max_windows=None)
+    judge = CrossEncoderJudge(base, out)
     cal = random.Random(seed).sample(held, min(n, len(held)))
     pairs = [(p, h) for p, h, _ in cal]
     feats = torch.tensor(judge.features(pairs, with_similarity=True), dtype=torch.float64)
     y = torch.tensor([1.0 if lab == "entailment" else 0.0 for _, _, lab in cal], dtype=torch.float64)
-    w = torch.zeros(3, dtype=torch.float64, requires_grad=True)  # a, c, b
-    opt = torch.optim.LBFGS([w], max_iter=200)
     x = torch.cat([feats, torch.ones(len(cal), 1, dtype=torch.float64)], dim=1)
+    w = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([w], max_iter=300)
 
     def closure():
         opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(x @ w, y)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(x @ w, y) + 1e-3 * (w[:-1] ** 2).sum()
         loss.backward()
         return loss
 
     opt.step(closure)
-    a, c, b = (float(v) for v in w.detach())
-    logits = judge.model.logits([p for p, _, _ in cal], [h for _, h, _ in cal])
-    gold = torch.tensor([LABELS.index(lab) for _, _, lab in cal])
-    acc3 = float((logits.argmax(1) == gold).double().mean())
+    weights = [float(v) for v in w.detach()]
     z = x @ w.detach()
-    margin_only = float(((feats[:, 0] > 0).double() == y).double().mean())
     acc = float(((z >= 0).double() == y).double().mean())
+    margin_only = float(((feats[:, 0] > 0).double() == y).double().mean())
     config_path = out / CONFIG_FILE
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config["calibration"] = {
-        "a": round(a, 4),
-        "c": round(c, 4),
-        "b": round(b, 4),
+        "weights": {f: round(v, 4) for f, v in zip(FEATURES, weights)},
+        "bias": round(weights[-1], 4),
         "pairs": len(cal),
-        "fitted_on": "held-out SNLI/MultiNLI: sigmoid(a*entail_margin + c*max_sentence_cosine + b)",
+        "fitted_on": "held-out SNLI/MultiNLI, SciTail and synthetic pairs: sigmoid(w . features + bias)",
     }
     config["heldout"] = {
         "pairs": len(cal),
-        "accuracy_3way": round(acc3, 4),
         "accuracy_entail_vs_not_margin_only": round(margin_only, 4),
         "accuracy_entail_vs_not_calibrated": round(acc, 4),
     }
     config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    shown = ", ".join(f"{f}={v:.3f}" for f, v in zip(FEATURES, weights))
     print(
-        f"held-out ({len(cal)} pairs): 3-way acc {acc3:.3f}; entail-vs-not acc {margin_only:.3f} (margin > 0), {acc:.3f} calibrated; "
-        f"calibration a={a:.3f} c={c:.3f} b={b:.3f}",
+        f"held-out ({len(cal)} pairs): entail-vs-not acc {margin_only:.3f} (margin > 0), {acc:.3f} calibrated; "
+        f"weights {shown}, bias {weights[-1]:.3f}",
         flush=True,
     )
     return config["calibration"]
@@ -323,12 +361,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA, help="the benchmarks/nli folder")
     ap.add_argument("--pairs", type=int, default=16000, help="NLI pairs to train on (before contrast pairs)")
     ap.add_argument("--contrast-share", type=float, default=0.15, help="contrast pairs added, as a share of --pairs")
+    ap.add_argument(
+        "--synthetic", type=int, default=14000, help="FactCC-style pairs from SciFact/PubMedQA abstracts (0: none)"
+    )
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--alpha", type=float, default=32.0)
     ap.add_argument("--max-length", type=int, default=128)
+    ap.add_argument("--max-windows", type=int, default=4, help="source windows scored per statement at run time")
+    ap.add_argument("--infer-max-length", type=int, default=192, help="tokens per (window, statement) at run time")
     ap.add_argument("--calibration-pairs", type=int, default=2000, help="held-out pairs for Platt calibration")
     ap.add_argument(
         "--threads", type=int, default=1, help="1 is fastest on a busy 2-core box (oversubscription stalls)"
@@ -347,7 +390,9 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(args.threads)
         t0 = time.time()
-        calibrate(args.out, load_nli(args.data_dir)[1], args.calibration_pairs, args.seed, args.base)
+        held = load_nli(args.data_dir)[1][: args.calibration_pairs // 2] + read_scitail(args.data_dir)[1]
+        held += synthetic_rows(args.synthetic, args.seed)[1] if args.synthetic else []
+        calibrate(args.out, held, args.calibration_pairs, args.seed, args.base)
         print(f"recalibrated {args.out} in {(time.time() - t0) / 60:.1f} min", flush=True)
         return 0
 
@@ -367,11 +412,19 @@ def main(argv: list[str] | None = None) -> int:
     train, held = load_nli(args.data_dir)
     rows = build_training_set(train, args.pairs, args.contrast_share, args.seed)
     n_contrast = len(rows) - min(args.pairs, len(train))
+    scitail_train, scitail_held = read_scitail(args.data_dir)
+    synth_train, synth_held = synthetic_rows(args.synthetic, args.seed) if args.synthetic else ([], [])
+    rows += [(p, h, LABELS.index(y)) for p, h, y in scitail_train + synth_train]
+    random.Random(args.seed).shuffle(rows)
     print(
         f"data: {len(train)} train / {len(held)} held-out NLI pairs available; training on {len(rows)} "
-        f"({len(rows) - n_contrast} NLI + {n_contrast} contrast)",
+        f"({min(args.pairs, len(train))} NLI + {n_contrast} contrast + {len(scitail_train)} SciTail "
+        f"+ {len(synth_train)} synthetic)",
         flush=True,
     )
+    # Calibration sees every kind of pair the model trained on, held out: NLI, SciTail, synthetic.
+    rng_cal = random.Random(args.seed)
+    held = rng_cal.sample(held, min(len(held), args.calibration_pairs // 2)) + scitail_held + synth_held
 
     base = args.base or _bundled_base_path()
     model = NLICrossEncoder(base)
@@ -451,9 +504,13 @@ def main(argv: list[str] | None = None) -> int:
         "pooling": "mean",
         "lora": {"rank": args.rank, "alpha": args.alpha, "targets": list(LORA_TARGETS)},
         "training": {
-            "data": "SNLI 1.0 dev+test (e-SNLI copy, CC BY-SA 4.0) + MultiNLI 1.0 dev matched+mismatched; "
-            "10% hash-held-out; contrast pairs derived from their entailments",
-            "nli_pairs": len(rows) - n_contrast,
+            "data": "SNLI 1.0 dev+test (e-SNLI copy, CC BY-SA 4.0) + MultiNLI 1.0 dev matched+mismatched "
+            "+ SciTail v1.1 (Apache-2.0) + synthetic FactCC-style pairs from SciFact corpus abstracts and "
+            "PubMedQA contexts (MIT) (no SciFact claims, no HealthVer/Climate-FEVER/COVID-Fact, no bundled corpus); "
+            "10% hash-held-out of each; contrast pairs derived from NLI entailments",
+            "nli_pairs": min(args.pairs, len(train)),
+            "scitail_pairs": len(scitail_train),
+            "synthetic_pairs": len(synth_train),
             "contrast_pairs": n_contrast,
             "epochs": args.epochs,
             "batch_size": args.batch_size,
@@ -463,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
             "train_minutes": round((time.time() - t_train) / 60, 1),
         },
         "calibration": {"a": 1.0, "b": 0.0},
+        "inference": {"max_windows": args.max_windows, "max_length": args.infer_max_length},
     }
     (args.out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 

@@ -146,48 +146,37 @@ def project_cases(path: Path) -> list[dict]:
 
 
 def score_all(judge, emb, pairs: list[Pair]) -> dict[str, list[float]]:
-    """Scores of every judge variant for the pairs; one cross-encoder pass serves all variants."""
+    """Scores of every judge variant for the pairs; one cross-encoder pass serves all variants.
+
+    Each variant drops features from the shipped combination (weights as calibrated), so the
+    table shows what each part of the score adds."""
     from assistant.judge.judges import _sigmoid
-    from assistant.judge.signals import (
-        DIRECTION_PENALTY,
-        NUMBER_PENALTY,
-        aligned_window,
-        direction_conflicts,
-        missing_numbers,
-        negation_mismatch,
-        sentence_windows,
-    )
 
     st = [(s, h) for s, h, _ in pairs]
     feats = judge.features(st, with_similarity=True)
+    w, b = judge.weights, judge.bias
+    keep = {
+        "ce": (0, 1, 2, 3, 4),
+        "ce_nli": (0,),
+        "ce_parts": (0, 1),
+        "ce_no_sim": (0, 1, 3, 4),
+        "ce_no_signals": (0, 1, 2),
+    }
     out: dict[str, list[float]] = {k: [] for k in VARIANTS}
-    for (source, statement), (margin, cos) in zip(st, feats):
-        nli = judge.a * margin + judge.b
-        sim = nli + judge.c * cos
-        num = NUMBER_PENALTY if missing_numbers(source, statement) else 0.0
-        window = aligned_window(sentence_windows(source, judge.window_size), statement)
-        dirp = DIRECTION_PENALTY if window and direction_conflicts(window, statement) else 0.0
-        neg = DIRECTION_PENALTY if window and negation_mismatch(window, statement) else 0.0
-        out["ce_nli"].append(_sigmoid(nli))
-        out["ce_nli_sig"].append(_sigmoid(nli - num - dirp))
-        out["ce_sim"].append(_sigmoid(sim))
-        out["ce_num"].append(_sigmoid(sim - num))
-        out["ce_dir"].append(_sigmoid(sim - dirp))
-        out["ce"].append(_sigmoid(sim - num - dirp))
-        out["ce_neg"].append(_sigmoid(sim - num - dirp - neg))
-    out["emb"] = emb.score(st)
+    for f in feats:
+        for name, idx in keep.items():
+            out[name].append(_sigmoid(sum(w[i] * f[i] for i in idx) + b))
+    out["emb"] = emb.max_cosine(st)
     return out
 
 
-VARIANTS = ("ce", "ce_nli", "ce_nli_sig", "ce_sim", "ce_num", "ce_dir", "ce_neg", "emb")
+VARIANTS = ("ce", "ce_nli", "ce_parts", "ce_no_sim", "ce_no_signals", "emb")
 ABLATION = (
-    ("ce_nli", "nli only"),
-    ("ce_nli_sig", "nli+num+dir"),
-    ("ce_sim", "nli+sim"),
-    ("ce_num", "+numbers"),
-    ("ce_dir", "+direction"),
-    ("ce", "+both=shipped"),
-    ("ce_neg", "+negation"),
+    ("ce_nli", "margin only"),
+    ("ce_parts", "+clauses"),
+    ("ce_no_sim", "all but cosine"),
+    ("ce_no_signals", "all but signals"),
+    ("ce", "shipped"),
 )
 
 
@@ -198,7 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--sample", type=int, default=300, help="pairs per dataset (fixed seed)")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--cases", type=Path, default=ROOT / "evals" / "data" / "judge_cases.jsonl")
+    ap.add_argument(
+        "--cases",
+        type=Path,
+        nargs="+",
+        default=[ROOT / "evals" / "data" / "judge_cases.jsonl", ROOT / "evals" / "data" / "judge_cases_test.jsonl"],
+        help="project case files; each case's split (tune/test) is reported apart",
+    )
     ap.add_argument("--artifact", type=Path, default=None, help="judge artifact dir (default: the shipped one)")
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     ap.add_argument("--threads", type=int, default=1, help="torch threads for this process")
@@ -233,10 +228,14 @@ def main(argv: list[str] | None = None) -> int:
             continue
         datasets[name] = _sample(load(), args.sample, args.seed)
 
-    cases = project_cases(args.cases) if args.cases.exists() else []
+    cases = [c for path in args.cases if path.exists() for c in project_cases(path)]
     graded = [c for c in cases if c["label"] in ("supported", "unsupported")]
-    if graded:
-        datasets["project cases"] = [(c["source"], c["statement"], int(c["label"] == "supported")) for c in graded]
+    for split in ("test", "tune"):
+        chosen = [c for c in graded if c.get("split", "tune") == split]
+        if chosen:
+            datasets[f"project {split}"] = [
+                (c["source"], c["statement"], int(c["label"] == "supported")) for c in chosen
+            ]
 
     variants = VARIANTS
     thresholds = {v: 0.5 for v in variants}
@@ -245,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         s = score_all(judge, emb, heldout)
         y = [t for *_, t in heldout]
         thresholds = {v: best_threshold(y, s[v]) for v in variants}
+        thresholds["ce"] = 0.5  # the shipped threshold, as the product uses it
         results["SNLI/MNLI held-out"] = {"n": len(y), "pos": sum(y), "y": y, "scores": s}
     for name, pairs in datasets.items():
         t = time.time()
@@ -255,15 +255,6 @@ def main(argv: list[str] | None = None) -> int:
             "scores": score_all(judge, emb, pairs),
         }
         print(f"  scored {name}: {len(pairs)} pairs in {time.time() - t:.0f}s", file=sys.stderr, flush=True)
-    if graded:  # the subtle subset reuses the project scores
-        keep = [i for i, c in enumerate(graded) if c["label"] == "supported" or c["kind"] in SUBTLE_KINDS]
-        full = results["project cases"]
-        results["project subtle"] = {
-            "n": len(keep),
-            "pos": sum(full["y"][i] for i in keep),
-            "y": [full["y"][i] for i in keep],
-            "scores": {v: [full["scores"][v][i] for i in keep] for v in full["scores"]},
-        }
 
     print(
         (
@@ -303,13 +294,13 @@ def main(argv: list[str] | None = None) -> int:
             f"\nproject partial cases (excluded above): n={len(partial)}, mean score CE {sum(s['ce']) / len(partial):.3f}, "
             f"embedding {sum(s['emb']) / len(partial):.3f}"
         )
-    if graded:
+    test = [c for c in graded if c.get("split", "tune") == "test"]
+    if test:
         by_kind: dict[str, list[float]] = {}
-        s = results["project cases"]["scores"]["ce"]
-        for c, x in zip(graded, s):
-            by_kind.setdefault(c["kind"], []).append(x)
+        for c, x in zip(test, results["project test"]["scores"]["ce"]):
+            by_kind.setdefault(f"{c['label'][:5]}/{c['kind']}", []).append(x)
         print(
-            "project cases, mean CE score by kind: "
+            "project test cases, mean score by label/kind: "
             + ", ".join(f"{k} {sum(v) / len(v):.2f} (n={len(v)})" for k, v in sorted(by_kind.items()))
         )
     print(f"\ntotal {time.time() - t0:.0f}s")
