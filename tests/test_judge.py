@@ -242,13 +242,12 @@ def test_paraphrase_beats_reversed_finding(scored_cases):
 
 @pytest.mark.slow
 def test_project_cases_auc_beats_embedding_baseline(scored_cases):
-    cases, elapsed = scored_cases
+    cases, _ = scored_cases
     graded = [c for c in cases if c["label"] != "partial"]
     y = [int(c["label"] == "supported") for c in graded]
     auc_ce, auc_emb = _auc(y, [c["ce"] for c in graded]), _auc(y, [c["emb"] for c in graded])
     assert auc_ce > auc_emb + 0.1, (auc_ce, auc_emb)
-    assert auc_ce > 0.75, auc_ce
-    assert elapsed < 180  # 81 abstracts x up to 8 windows, on a busy 2-core CPU
+    assert auc_ce > 0.75, auc_ce  # speed is measured by benchmarks/judge_speed.py, never asserted here
 
 
 def test_missing_base_weights_raise_model_error(tmp_path):
@@ -274,3 +273,24 @@ def test_artifact_is_small():
     files = [f for f in judge_mod.ARTIFACT_DIR.iterdir() if f.is_file()]
     assert {nli_mod.ADAPTER_FILE, nli_mod.CONFIG_FILE} <= {f.name for f in files}
     assert sum(f.stat().st_size for f in files) < 5_000_000
+
+
+@pytest.mark.parametrize(
+    ("statement", "parts"),
+    [
+        (
+            "Merging improves accuracy by 3 points, and it halves the memory needed.",
+            ["Merging improves accuracy by 3 points", "it halves the memory needed"],
+        ),
+        (
+            "Adapters cut memory use; they keep accuracy on GLUE.",
+            ["Adapters cut memory use", "they keep accuracy on GLUE"],
+        ),
+        ("Merging and pruning both help.", ["Merging and pruning both help."]),
+        ("Short; clause, and here.", ["Short; clause, and here."]),
+    ],
+)
+def test_statement_parts_split_independent_clauses_only(statement, parts):
+    from assistant.judge import statement_parts
+
+    assert statement_parts(statement) == parts

@@ -21,6 +21,7 @@ from .signals import (
     negation_mismatch,
     sentence_windows,
     signal_penalty,
+    statement_parts,
     top_windows,
 )
 
@@ -39,5 +40,6 @@ __all__ = [
     "negation_mismatch",
     "sentence_windows",
     "signal_penalty",
+    "statement_parts",
     "top_windows",
 ]

@@ -35,6 +35,7 @@ import math
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from ..bundled import bundled_embedder_path
 from ..errors import ModelError
@@ -168,6 +169,9 @@ class CrossEncoderJudge:
         return [_sigmoid(z) for z in self.support_logits(pairs)]
 
 
+_VECTOR_CACHE = 50_000
+
+
 class EmbeddingJudge:
     """Baseline: max cosine similarity between the statement and any source sentence."""
 
@@ -184,23 +188,28 @@ class EmbeddingJudge:
         except Exception as exc:  # noqa: BLE001
             raise ModelError(f"could not load the embedding model from {base}: {exc}") from exc
         self.batch_size = batch_size
+        self._vectors: dict[str, Any] = {}  # text -> unit vector: an abstract is judged against many statements
+
+    def _encode(self, texts: Sequence[str]) -> list[Any]:
+        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if todo:
+            if len(self._vectors) > _VECTOR_CACHE:
+                self._vectors.clear()
+            vecs = self.model.encode(todo, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
+            self._vectors.update(zip(todo, vecs))
+        return [self._vectors[t] for t in texts]
 
     def max_cosine(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         """Cosine between each statement and its closest source sentence, in [-1, 1]."""
-        sentences: list[str] = []
-        spans: list[tuple[int, int]] = []
-        for source, _ in pairs:
-            parts = split_sentences(source) or [source]
-            spans.append((len(sentences), len(sentences) + len(parts)))
-            sentences.extend(parts)
+        import numpy as np
+
         if not pairs:
             return []
-        encode = self.model.encode
-        s_vecs = encode(sentences, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
-        q_vecs = encode(
-            [s for _, s in pairs], batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
-        )
-        return [float((s_vecs[a:b] @ q_vecs[i]).max()) for i, (a, b) in enumerate(spans)]
+        out = []
+        for (source, _), query in zip(pairs, self._encode([s for _, s in pairs])):
+            rows = np.asarray(self._encode(split_sentences(source) or [source]))
+            out.append(float((rows @ query).max()))
+        return out
 
     def score(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         """max(0, cosine) between each statement and its closest source sentence."""

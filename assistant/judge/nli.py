@@ -70,7 +70,7 @@ class NLICrossEncoder:
                 enc = self.tokenizer(
                     [premises[i] for i in idx],
                     [hypotheses[i] for i in idx],
-                    truncation="only_first",
+                    truncation="longest_first",
                     max_length=max_length,
                     padding=True,
                     return_tensors="pt",

@@ -22,6 +22,9 @@ Sources, read from ../shared/benchmarks (skipped with a note when absent):
 - SciFact ``corpus.jsonl``: abstracts only, never the claims files;
 - PubMedQA PQA-L ``ori_pqal.json``: CONTEXTS paragraphs + LONG_ANSWER, split into sentences.
 The bundled corpus (assistant/data/corpus) is never read: it is reserved for held-out test cases.
+Caveat: ../shared/benchmarks/scifact/README.md says to use SciFact to measure and not to train a
+shipped artifact on it, and validate_judge.py scores the judge on SciFact claims against these same
+abstracts; ``--sources pubmedqa`` keeps SciFact out of a training set.
 
 Stdlib only; deterministic for a seed (no set iteration reaches the output).
 """
@@ -62,13 +65,14 @@ TWO_SENTENCE_SHARE = 0.4  # premises that are the source sentence plus a neighbo
 # negatives get more 2-sentence windows, since every "fused" positive has one: the premise's length
 # then says nothing about the label
 TWO_SENTENCE_SHARE_NEGATIVE = 0.52
-OTHER_ABSTRACTS = 200  # abstracts searched for an "other_paper" hard negative
+OTHER_ABSTRACTS = 200  # abstracts searched for an "other_paper" hard negative (half sharing a rarer word)
 FALSE_CLAUSE_ABSTRACTS = 200  # abstracts searched for a "true_plus_false" clause
 MAX_TRIES = 300  # source sentences tried per pair before another kind of the label stands in
 DEAD_AFTER = 500  # a kind with no hit in this many tries is given up for the corpus
 
 __all__ = [
     "KINDS",
+    "Pair",
     "SUPPORTED_KINDS",
     "UNSUPPORTED_KINDS",
     "change_number",
@@ -193,8 +197,13 @@ def _strip_heading(s: str) -> str:
     return s
 
 
+_GLUED_HEADING = re.compile(
+    r"^(?:Abstract|Introduction|Background|Objectives?|Methods|Results|Conclusions?)(?=[A-Z][a-z])"
+)
+
+
 def _clean(sentence: str) -> str:
-    return _strip_heading(" ".join(sentence.split()))
+    return _strip_heading(_GLUED_HEADING.sub("", " ".join(sentence.split())))
 
 
 _STOP = frozenset(
@@ -399,7 +408,11 @@ def drop_clause(sentence: str, rng: random.Random | None = None) -> str | None:
                 continue
             if sep in (", and ", "; ") and not _has_finite_verb(right):
                 continue  # ", and" joining list items, not clauses
-            if sep == ", and " and ", " in left and len(left.rsplit(", ", 1)[1].split()) <= 4:
+            if (
+                sep == ", and "
+                and ", " in left
+                and (left.count(", ") >= 2 or len(left.rsplit(", ", 1)[1].split()) <= 4)
+            ):
                 continue  # "had A, B, and C": the cut would split a list
             if re.search(r"\b(?:and|or|of|the|a|an|to|with|in|for|than|by)$", left, re.I):
                 continue
@@ -457,8 +470,8 @@ def _small_int_spans(s: str) -> list[tuple[int, int, str]]:
         nxt = m.group(2)
         if nxt in _UNITS or nxt in ("to", "and", "or", "vs", "versus", "times", "x") or nxt.startswith("-"):
             continue
-        if _prev_word(s, m.start()) in _NUMBER_CONTEXT_SKIP:
-            continue
+        if _prev_word(s, m.start()) in _NUMBER_CONTEXT_SKIP or re.search(r"\d\s+(?:and|to|or)\s+$", s[: m.start()]):
+            continue  # "8 and 11 years": the pair stays in one form
         out.append((m.start(1), m.end(1), m.group(1)))
     return out
 
@@ -538,8 +551,8 @@ _SYNONYMS: list[tuple[str, str]] = [
     (r"in order to", "to"),
     (r"prior to", "before"),
     (r"subsequent to", "after"),
-    (r"the majority of", "most"),
-    (r"a majority of", "most"),
+    (r"(?:the|a) majority of(?= (?:the|these|those|their|our|its|this|them|all)\b)", "most of"),
+    (r"(?:the|a) majority of(?! (?:the|these|those|their|our|its|this|them|all)\b)", "most"),
     (r"due to", "because of"),
     (r"in the absence of", "without"),
     (r"frequently", "often"),
@@ -879,6 +892,12 @@ _NO_FLIP_NEXT = re.compile(
 )
 
 
+_BETTER_VERB = re.compile(
+    r"\s+(?:understand|characteri[sz]e|define|predict|describe|identify|assess|evaluate|explain|inform|target|"
+    r"manage|guide|select|stratify|elucidate|determine|estimate|reflect|capture|tolerated|known)\b"
+)
+
+
 def reverse_direction(sentence: str, rng: random.Random | None = None) -> str | None:
     """One direction word flipped (increased -> decreased, higher -> lower, associated -> not associated)."""
     rng = rng or random.Random(0)
@@ -894,6 +913,8 @@ def reverse_direction(sentence: str, rng: random.Random | None = None) -> str | 
             continue
         if low in ("most", "least") and prev[0].lower() == "at":
             continue  # "at least in part" is an idiom
+        if low == "better" and (prev[0].lower() == "to" or _BETTER_VERB.match(s[m.end() :])):
+            continue  # "to better understand" says nothing about a result
         new = _FLIP[low]
         if low == "most" and re.match(r"\s+[a-z]+[^s]s\b", s[m.end() :]) and not re.match(r"\s+\w+ous\b", s[m.end() :]):
             new = "few"  # "most tumors" -> "few tumors", "most common" -> "least common"
@@ -1208,6 +1229,7 @@ class _Corpus:
         self.names = frozenset(w for w in capitalised if w.lower() not in self.lower_vocab)
         self._contents: dict[int, list[frozenset[str]]] = {}
         self._numbers: dict[int, list[str]] = {}
+        self._index: dict[str, list[int]] | None = None
         # pool key -> term -> number of abstracts it occurs in (insertion-ordered: deterministic)
         self.pools: dict[tuple[str, str], dict[str, int]] = {}
         for a in self.abstracts:
@@ -1261,10 +1283,34 @@ class _Corpus:
         rng.shuffle(forms)
         return forms
 
-    def other_abstracts(self, a: int, k: int, rng: random.Random) -> list[int]:
+    def _stem_index(self) -> dict[str, list[int]]:
+        """Content stem -> the abstracts (with usable sentences) that use it; built on first use."""
+        if self._index is None:
+            index: dict[str, list[int]] = {}
+            for b in self.with_usable:
+                for stem in sorted(frozenset().union(*(self.contents(b)[j] for j in self.usable[b]))):
+                    index.setdefault(stem, []).append(b)
+            self._index = index
+        return self._index
+
+    def other_abstracts(self, a: int, k: int, rng: random.Random, near: frozenset[str] = frozenset()) -> list[int]:
+        """k other abstracts: half (when ``near`` is given) among those sharing a rarer word with it."""
+        related: list[int] = []
+        if near:
+            index = self._stem_index()
+            max_df = max(20, len(self.with_usable) // 20)
+            postings = [index.get(stem, []) for stem in sorted(near)]
+            related = list(dict.fromkeys(b for post in postings if 2 <= len(post) <= max_df for b in post if b != a))
+        picks = rng.sample(related, min(k // 2, len(related)))
+        chosen = set(picks) | {a}
         pool = self.with_usable
-        picks = rng.sample(pool, min(k + 1, len(pool)))
-        return [b for b in picks if b != a][:k]
+        for b in rng.sample(pool, min(k + len(chosen), len(pool))):
+            if len(picks) >= k:
+                break
+            if b not in chosen:
+                picks.append(b)
+                chosen.add(b)
+        return picks
 
     def swap_entity(self, a: int, text: str, rng: random.Random) -> str | None:
         mentions = list(dict.fromkeys(_mentions(text, self.lower_vocab)))
@@ -1350,7 +1396,7 @@ def _true_plus_false(c: _Corpus, a: int, i: int, rng: random.Random) -> Pair | N
     premise = c.window(a, i, rng, share=TWO_SENTENCE_SHARE_NEGATIVE)
     p_content = _content(premise)
     best: tuple[int, str] | None = None
-    for b in c.other_abstracts(a, FALSE_CLAUSE_ABSTRACTS, rng):
+    for b in c.other_abstracts(a, FALSE_CLAUSE_ABSTRACTS, rng, near=p_content):
         for j in c.usable[b]:
             cand = c.abstracts[b][j]
             if len(cand.split()) > 35:
@@ -1371,12 +1417,12 @@ def _other_paper(c: _Corpus, a: int, i: int, rng: random.Random) -> Pair | None:
     premise = c.window(a, i, rng, share=TWO_SENTENCE_SHARE_NEGATIVE)
     p_content = _content(premise)
     best: tuple[int, str] | None = None
-    for b in c.other_abstracts(a, OTHER_ABSTRACTS, rng):
+    for b in c.other_abstracts(a, OTHER_ABSTRACTS, rng, near=p_content):
         for j in c.usable[b]:
             cc = c.contents(b)[j]
             shared = len(cc & p_content)
-            # a near-copy could be supported after all: keep hard negatives, not duplicates
-            if shared >= 3 and shared / len(cc) <= 0.6 and (best is None or shared > best[0]):
+            # a near-copy could be supported after all: keep hard negatives, not paraphrases
+            if shared >= 3 and shared / len(cc) <= 0.5 and (best is None or shared > best[0]):
                 best = (shared, c.abstracts[b][j])
     if best is None:
         return None
