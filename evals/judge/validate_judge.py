@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_judge import load_nli  # noqa: E402
+from train_judge import is_heldout, load_nli  # noqa: E402
 
 from assistant.evaluation.metrics import accuracies, roc_auc  # noqa: E402
 
@@ -91,8 +91,12 @@ def scifact(bench: Path) -> list[Pair]:
 
 
 def scitail(nli: Path) -> list[Pair]:
+    """SciTail's held-out 10% only: train_judge.py trains on the rest."""
     with open(nli / "scitail" / "scitail_test_as_dev.csv", encoding="utf-8", newline="") as f:
-        return [(r["premise"], r["hypothesis"], int(r["label"] == "entailment")) for r in csv.DictReader(f)]
+        rows = [
+            (r["premise"].strip(), r["hypothesis"].strip(), int(r["label"] == "entailment")) for r in csv.DictReader(f)
+        ]
+    return [r for r in rows if is_heldout(r[0], r[1])]
 
 
 def healthver(nli: Path) -> list[Pair]:
@@ -213,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     datasets: dict[str, list[Pair]] = {}
     loaders = [
         ("SciFact train", lambda: scifact(bench), bench / "scifact" / "claims_train.jsonl"),
-        ("SciTail", lambda: scitail(nli), nli / "scitail"),
+        ("SciTail held-out", lambda: scitail(nli), nli / "scitail"),
         ("HealthVer", lambda: healthver(nli), nli / "healthver"),
         ("Climate-FEVER", lambda: climate_fever(nli), nli / "climate_fever"),
     ]
