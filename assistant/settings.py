@@ -212,16 +212,16 @@ class EvalSettings(BaseModel):
         description="SciFact train folder for judge validation (default: ../shared/benchmarks/scifact when present).",
     )
     scifact_pairs: int = Field(
-        100000,
+        200,
         ge=0,
-        description="SciFact train (abstract, claim) pairs in the full suite's judge part (all by default).",
+        description="SciFact train (abstract, claim) pairs in the full suite's judge part (fixed seed; 919 = all).",
     )
     nli_dir: Path | None = Field(
         default_factory=_default_nli,
         description="Folder with HealthVer, Climate-FEVER, SciTail for judge validation (default: ../shared/benchmarks/nli).",
     )
     external_pairs: int = Field(
-        600, ge=0, description="Pairs per external judge set (HealthVer, ...) in the full suite."
+        200, ge=0, description="Pairs per external judge set (HealthVer, ...) in the full suite."
     )
     quick_per_type: int = Field(2, ge=1, description="--quick: questions of each type (factual, ..., unanswerable).")
     quick_topics: list[str] = Field(
@@ -237,7 +237,7 @@ class EvalSettings(BaseModel):
             "retrieval.recall@10": 0.6,
             "retrieval.mrr": 0.6,
             "outline.coverage": 0.3,
-            "judge.project_test_auc": 0.7,
+            "judge.project_test_auc": 0.65,
         },
         description="Metric floors: `review eval` exits 3 when a metric is below its floor.",
     )

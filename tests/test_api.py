@@ -15,7 +15,9 @@ from assistant.models import Paper
 
 PAPERS = [
     Paper(id="alpha-2024", title="Alpha merging", abstract="Alpha merges fine-tuned models. It improves accuracy."),
-    Paper(id="beta-2024", title="Beta recall", abstract="Reinforcement learning improves knowledge recall. It is cheap."),
+    Paper(
+        id="beta-2024", title="Beta recall", abstract="Reinforcement learning improves knowledge recall. It is cheap."
+    ),
 ]
 
 

@@ -179,6 +179,7 @@ def test_eval_runs_on_a_bundled_index_when_the_configured_one_lacks_the_gold_pap
     corpus.write_text(json.dumps({"title": "A study of sourdough", "abstract": "We bake bread. It rises well."}) + "\n")
     cache = real_assistant.settings.paths.cache
     mine = Assistant(Settings(paths={"store": str(tmp_path / "store"), "cache": str(cache), "corpus": [str(corpus)]}))
+    mine.ingest()  # a named store is never built implicitly
     other = mine._eval_assistant()
     assert other is not mine and other.settings.paths.store == cache / "eval-index"
     assert other.settings.paths.corpus == []  # the bundled corpus

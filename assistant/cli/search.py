@@ -15,7 +15,9 @@ def search(
         int | None,
         typer.Option("-k", "--k", help="Number of papers (default: retrieval.k = 10).", show_default=False, min=1),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON: {query, hits}, best first.")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON: {query, hits}, best first.")
+    ] = False,
 ) -> None:
     """Rank papers for a query (dense + BM25, fused), with their best passages.
 
