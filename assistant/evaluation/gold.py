@@ -21,6 +21,7 @@ __all__ = [
     "JudgeCase",
     "data_dir",
     "external_judge_sets",
+    "is_heldout",
     "judge_cases",
     "outline_topics",
     "questions",
@@ -140,8 +141,8 @@ def scifact_pairs(folder: Path | None, n: int, seed: int = 0) -> list[JudgeCase]
     return rows
 
 
-def _heldout(premise: str, hypothesis: str) -> bool:
-    """The 10% of a set the judge never trains on (the same hash as evals/judge/train_judge.py)."""
+def is_heldout(premise: str, hypothesis: str) -> bool:
+    """The deterministic 10% of a labelled set the judge never trains on (evals/judge/train_judge.py uses it)."""
     return int(hashlib.md5(f"{premise}\t{hypothesis}".encode()).hexdigest()[:8], 16) % 10 == 0
 
 
@@ -177,7 +178,7 @@ def external_judge_sets(nli_dir: Path | None, n: int, seed: int = 0) -> dict[str
         out["scitail_heldout"] = [
             JudgeCase(r["premise"], r["hypothesis"], int(r["label"] == "entailment"), "", "scitail")
             for r in _csv(st)
-            if _heldout(r["premise"].strip(), r["hypothesis"].strip())
+            if is_heldout(r["premise"].strip(), r["hypothesis"].strip())
         ]
     for name, rows in out.items():
         if len(rows) > n:

@@ -45,10 +45,8 @@ from .nli import ADAPTER_FILE, ARTIFACT_DIR, CONFIG_FILE, RETRAIN, NLICrossEncod
 from .signals import (
     DIRECTION_PENALTY,
     NUMBER_PENALTY,
-    aligned_window,
-    direction_conflicts,
-    missing_numbers,
     sentence_windows,
+    signal_flags,
     statement_parts,
     top_windows,
 )
@@ -152,12 +150,10 @@ class CrossEncoderJudge:
         out = []
         for (source, statement), plan, cos in zip(pairs, plans, cosines):
             best = [max(margin[r] for r in rows) for rows in plan]
-            numbers = directions = 0.0
+            numbers = directions = False
             if self.use_signals:
-                numbers = float(bool(missing_numbers(source, statement)))
-                window = aligned_window(sentence_windows(source, self.window_size), statement)
-                directions = float(bool(window and direction_conflicts(window, statement)))
-            out.append([best[0], min(best[1:]) if len(best) > 1 else best[0], cos, numbers, directions])
+                numbers, directions = signal_flags(source, statement, sentence_windows(source, self.window_size))
+            out.append([best[0], min(best[1:]) if len(best) > 1 else best[0], cos, float(numbers), float(directions)])
         return out
 
     def support_logits(self, pairs: Sequence[tuple[str, str]]) -> list[float]:

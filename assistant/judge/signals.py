@@ -23,6 +23,7 @@ __all__ = [
     "missing_numbers",
     "negation_mismatch",
     "sentence_windows",
+    "signal_flags",
     "signal_penalty",
     "statement_parts",
     "top_windows",
@@ -171,15 +172,17 @@ def negation_mismatch(window: str, statement: str) -> bool:
     return bool(_NEGATION.search(statement.lower())) != bool(_NEGATION.search(window.lower()))
 
 
-def signal_penalty(source: str, statement: str, windows: Sequence[str] | None = None) -> float:
-    """Logit penalty from the cheap signals (0 when they see nothing wrong)."""
-    penalty = 0.0
-    if missing_numbers(source, statement):
-        penalty += NUMBER_PENALTY
+def signal_flags(source: str, statement: str, windows: Sequence[str] | None = None) -> tuple[bool, bool]:
+    """(a number of the statement is absent from the source, the statement flips a direction
+    word of its aligned window)."""
     window = aligned_window(windows if windows is not None else sentence_windows(source), statement)
-    if window and direction_conflicts(window, statement):
-        penalty += DIRECTION_PENALTY
-    return penalty
+    return bool(missing_numbers(source, statement)), bool(window and direction_conflicts(window, statement))
+
+
+def signal_penalty(source: str, statement: str, windows: Sequence[str] | None = None) -> float:
+    """Logit penalty from the cheap signals at the fixed offsets (0 when they see nothing wrong)."""
+    numbers, direction = signal_flags(source, statement, windows)
+    return NUMBER_PENALTY * numbers + DIRECTION_PENALTY * direction
 
 
 def top_windows(windows: Sequence[str], statement: str, k: int | None) -> list[str]:

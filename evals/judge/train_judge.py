@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import math
 import os
@@ -50,6 +49,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from assistant.evaluation.gold import is_heldout  # noqa: E402 (one split for training, calibration and eval)
+
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "nli"
 DEFAULT_OUT = ROOT / "assistant" / "data" / "judge"
 LABELS = ("entailment", "neutral", "contradiction")
@@ -64,12 +65,6 @@ LORA_TARGETS = (
 
 
 # ---------------------------------------------------------------- data
-
-
-def is_heldout(premise: str, hypothesis: str) -> bool:
-    """Deterministic 10% held-out split, shared with validate_judge.py."""
-    digest = hashlib.md5(f"{premise}\t{hypothesis}".encode()).hexdigest()
-    return int(digest[:8], 16) % 10 == 0
 
 
 def _detok(text: str) -> str:

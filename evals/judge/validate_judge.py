@@ -21,7 +21,6 @@ Big datasets are sub-sampled with a fixed seed; a missing dataset is skipped wit
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import random
@@ -36,8 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_judge import is_heldout, load_nli  # noqa: E402
+from train_judge import load_nli  # noqa: E402
 
+from assistant.evaluation import gold  # noqa: E402
 from assistant.evaluation.metrics import accuracies, roc_auc  # noqa: E402
 
 Pair = tuple[str, str, int]  # (source, statement, 1 = supported)
@@ -72,49 +72,18 @@ def nli_heldout(nli: Path) -> list[Pair]:
     return [(p, h, int(y == "entailment")) for p, h, y in held]
 
 
+def _pairs(cases) -> list[Pair]:
+    return [(c.source, c.statement, c.label) for c in cases]
+
+
 def scifact(bench: Path) -> list[Pair]:
-    folder = bench / "scifact"
-    corpus = {}
-    with open(folder / "corpus.jsonl", encoding="utf-8") as f:
-        for line in f:
-            d = json.loads(line)
-            corpus[d["doc_id"]] = " ".join(d["abstract"])
-    rows: list[Pair] = []
-    with open(folder / "claims_train.jsonl", encoding="utf-8") as f:
-        for line in f:
-            c = json.loads(line)
-            for doc in c.get("cited_doc_ids", []):
-                labels = {e["label"] for e in c.get("evidence", {}).get(str(doc), [])}
-                if doc in corpus:
-                    rows.append((corpus[doc], c["claim"], int("SUPPORT" in labels)))
-    return rows
+    """Every (cited abstract, claim) pair of SciFact train, read as `review eval` reads it."""
+    return _pairs(gold.scifact_pairs(bench / "scifact", 10**9))
 
 
-def scitail(nli: Path) -> list[Pair]:
-    """SciTail's held-out 10% only: train_judge.py trains on the rest."""
-    with open(nli / "scitail" / "scitail_test_as_dev.csv", encoding="utf-8", newline="") as f:
-        rows = [
-            (r["premise"].strip(), r["hypothesis"].strip(), int(r["label"] == "entailment")) for r in csv.DictReader(f)
-        ]
-    return [r for r in rows if is_heldout(r[0], r[1])]
-
-
-def healthver(nli: Path) -> list[Pair]:
-    rows: list[Pair] = []
-    for name in ("healthver_dev.csv", "healthver_test.csv"):
-        with open(nli / "healthver" / name, encoding="utf-8", newline="") as f:
-            rows += [(r["evidence"], r["claim"], int(r["label"] == "Supports")) for r in csv.DictReader(f)]
-    return rows
-
-
-def climate_fever(nli: Path) -> list[Pair]:
-    rows: list[Pair] = []
-    with open(nli / "climate_fever" / "climate-fever.jsonl", encoding="utf-8") as f:
-        for line in f:
-            c = json.loads(line)
-            for e in c["evidences"]:
-                rows.append((e["evidence"], c["claim"], int(e["evidence_label"] == "SUPPORTS")))
-    return rows
+def external(nli: Path, name: str) -> list[Pair]:
+    """One external set (healthver, climate_fever, scitail_heldout), whole, read as `review eval` reads it."""
+    return _pairs(gold.external_judge_sets(nli, 10**9).get(name, []))
 
 
 def _abstracts_by_title() -> dict[str, str]:
@@ -217,9 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     datasets: dict[str, list[Pair]] = {}
     loaders = [
         ("SciFact train", lambda: scifact(bench), bench / "scifact" / "claims_train.jsonl"),
-        ("SciTail held-out", lambda: scitail(nli), nli / "scitail"),
-        ("HealthVer", lambda: healthver(nli), nli / "healthver"),
-        ("Climate-FEVER", lambda: climate_fever(nli), nli / "climate_fever"),
+        ("SciTail held-out", lambda: external(nli, "scitail_heldout"), nli / "scitail"),
+        ("HealthVer", lambda: external(nli, "healthver"), nli / "healthver"),
+        ("Climate-FEVER", lambda: external(nli, "climate_fever"), nli / "climate_fever"),
     ]
     heldout: list[Pair] = []
     if (nli / "snli_via_esnli").exists():
