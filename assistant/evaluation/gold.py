@@ -25,6 +25,7 @@ __all__ = [
     "judge_cases",
     "outline_topics",
     "questions",
+    "question_split",
     "scifact_pairs",
 ]
 
@@ -36,6 +37,7 @@ class GoldQuestion:
     type: str  # factual | thematic | comparative | unanswerable
     relevant: list[str]
     key_facts: list[dict]
+    split: str = "tune"  # "tune" (settings may be chosen on it) or "test" (frozen, never tuned on)
 
     @property
     def answerable(self) -> bool:
@@ -78,8 +80,17 @@ def _jsonl(path: Path) -> list[dict]:
     return rows
 
 
+def question_split(qid: str) -> str:
+    """The team's questions: a fixed, hash-chosen half is the frozen test half."""
+    return "test" if int(hashlib.md5(qid.encode()).hexdigest()[:8], 16) % 2 else "tune"
+
+
 def questions(folder: Path) -> list[GoldQuestion]:
-    """The gold questions, in file order."""
+    """The gold questions, in file order: ``questions.jsonl`` (split by ``question_split``
+    unless a row names its split), then the held-out ``questions_test.jsonl`` when present."""
+    rows = _jsonl(folder / "questions.jsonl")
+    if (folder / "questions_test.jsonl").is_file():
+        rows += [{"split": "test", **r} for r in _jsonl(folder / "questions_test.jsonl")]
     return [
         GoldQuestion(
             id=q["id"],
@@ -87,8 +98,9 @@ def questions(folder: Path) -> list[GoldQuestion]:
             type=q["type"],
             relevant=q.get("relevant", []),
             key_facts=q.get("key_facts", []),
+            split=q.get("split") or question_split(q["id"]),
         )
-        for q in _jsonl(folder / "questions.jsonl")
+        for q in rows
     ]
 
 
