@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .indexing.embedding import Embedder
     from .indexing.store import VectorStore
     from .judge import Judge
+    from .judge.relevance import Relevance
     from .llm import LLM
 
 __all__ = ["Assistant"]
@@ -31,7 +32,8 @@ class Assistant:
     Every backend can be passed in, and an object passed in wins over the one the settings
     would build (the way httpx's client takes a ``transport``)::
 
-        Assistant(settings, embedder=my_embedder, store=my_store, llm=my_llm, judge=my_judge)
+        Assistant(settings, embedder=my_embedder, store=my_store, llm=my_llm, judge=my_judge,
+                  relevance=my_relevance)
 
     Keyword ``overrides`` build the settings when none are given: ``Assistant(retrieval={"k": 5})``.
     ``progress(done, total)`` is called while an index is built.
@@ -45,10 +47,12 @@ class Assistant:
         store: VectorStore | None = None,
         llm: LLM | None = None,
         judge: Judge | None = None,
+        relevance: Relevance | None = None,
         progress: Progress | None = None,
         **overrides: Any,
     ) -> None:
         self.settings = settings or Settings(**overrides)
+        self._relevance = relevance
         self._embedder = embedder
         self._store = store
         self._llm = llm
@@ -105,11 +109,16 @@ class Assistant:
         papers = self.read_corpus(paths)  # parse everything before writing anything
         return self._index.ingest(papers, progress=progress or self._progress)
 
-    def search(self, query: str, k: int | None = None) -> SearchResult:
-        """Papers for a query, best first, with their best passages."""
+    def search(self, query: str, k: int | None = None, *, rerank: bool | None = None) -> SearchResult:
+        """Papers for a query, best first, with their best passages.
+
+        ``rerank`` (default: ``retrieval.rerank``) rescores the top papers with the relevance model."""
         from .retrieval import search
 
-        return SearchResult(query=query, hits=search(self.index, query, k))
+        if rerank is None:
+            rerank = self.settings.retrieval.rerank
+        relevance = self.relevance if rerank else None
+        return SearchResult(query=query, hits=search(self.index, query, k, relevance=relevance))
 
     def paper(self, paper_id: str) -> Paper:
         """One paper by id."""
@@ -139,8 +148,19 @@ class Assistant:
         if self._judge is None:
             from .judge import load_judge
 
-            self._judge = load_judge(self.settings.judge.kind)
+            j = self.settings.judge
+            self._judge = load_judge(j.kind, backend=j.backend, cache=self.settings.paths.cache)
         return self._judge
+
+    @property
+    def relevance(self) -> Relevance:
+        """The relevance scorer: the one passed in, else the configured one (loaded on first use)."""
+        if self._relevance is None:
+            from .judge.relevance import load_relevance
+
+            j = self.settings.judge
+            self._relevance = load_relevance(j.relevance, backend=j.backend, cache=self.settings.paths.cache)
+        return self._relevance
 
     def _check_llm(self, mode: str | None) -> None:
         # A missing or broken model is reported before any work, even when the corpus is silent.
@@ -161,7 +181,7 @@ class Assistant:
         from .ask import AskPipeline
 
         self._check_llm(mode)
-        pipeline = AskPipeline(self.settings, self.index, lambda: self.llm, lambda: self.judge)
+        pipeline = AskPipeline(self.settings, self.index, lambda: self.llm, lambda: self.judge, lambda: self.relevance)
         answer = pipeline.run(question, k=k, mode=mode, on_text=on_text)
         answer.judge = getattr(self._judge, "name", None) if self._judge is not None else None
         return answer
@@ -214,6 +234,7 @@ class Assistant:
             embedder=self.index.embedder,
             llm=self._llm,
             judge=self._judge,
+            relevance=self._relevance,
             progress=self._progress,
         )
         try:

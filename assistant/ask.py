@@ -1,11 +1,18 @@
-"""`ask`: retrieve -> numbered sources -> constrained generation -> support check -> cited answer.
+"""`ask`: retrieve -> on-point sentences (relevance model) -> answer or refuse -> cited answer.
 
-Faithfulness is structural: the grammar lets a citation name only a given source, parsed
-citations are validated again (servers may ignore grammars), every (statement, cited source)
-pair is scored by the support judge, unsupported citations and statements are dropped, and
-when nothing relevant is retrieved or nothing survives, the answer says the corpus does not
-cover the question. With a weak model, an extractive answer (verbatim source sentences, each
-cited) replaces generation.
+1. The hybrid ranking's top ``ask.candidate_papers`` papers give candidate sentences
+   (``selection.candidates``: a sentence that refers back is quoted with its antecedent).
+2. The relevance model scores the ``ask.scored_sentences`` closest of them for *this*
+   question. None above ``ask.min_relevance``: the corpus does not answer it (refusal, with
+   the closest papers). A question part that no sentence answers is named ("not covered").
+3. With a capable model the on-point sentences' papers are numbered sources and the model
+   writes statements, each citing them; the grammar lets a citation name only a given source,
+   citations are validated again, and every (statement, cited abstract) pair is checked by the
+   support judge. In ``auto`` mode a model none of whose statements were kept in
+   ``ask.probe_answers`` answers is remembered (per model file) and not asked again.
+4. Otherwise the answer quotes the on-point sentences (``selection.select``: findings before
+   background, one per paper first, no padding), grouped by what they say, under a lead line
+   that says how many papers address the question.
 """
 
 from __future__ import annotations
@@ -15,13 +22,15 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import QueryError
 from .models import Answer, Hit, Paper, Reference, Statement
 from .prompts import render
 from .retrieval import search
+from .selection import Candidate, candidates, group, select
 from .settings import Settings
-from .text import is_degenerate, looks_like_instruction, split_sentences
+from .text import STOPWORDS, is_degenerate, looks_like_instruction, split_sentences
 
 __all__ = ["NOT_COVERED", "AskPipeline", "build_grammar", "missing_names", "parse_statements"]
 
@@ -35,7 +44,9 @@ _LINE = re.compile(r"^\s*(?:[-*•]|\d+[.)])?\s*(?P<text>.*?)\s*(?P<cites>(?:\[\
 _NAMED = re.compile(
     r"\b(?=[A-Za-z0-9.-]*[A-Za-z])(?=[A-Za-z0-9.-]*(?:\d|[a-z][A-Z]|[A-Z]{2}))[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]\b"
 )
-_NAME_SUFFIX = re.compile(r"-(based|style|parameter|scale|level|like|specific|shot|tuned|only|free|aware)$")
+_NAME_SUFFIX = re.compile(
+    r"-(based|style|parameter|scale|level|like|specific|shot|tuned|only|free|aware|family|families|series|class|type|sized?)$"
+)
 
 
 def missing_names(question: str, texts: list[str]) -> list[str]:
@@ -86,6 +97,37 @@ def parse_statements(text: str, n_sources: int) -> list[tuple[str, list[int]]]:
     return out
 
 
+_PART_BREAK = re.compile(
+    r",?\s+and\s+(?=(?:how|what|which|why|whether|when|where|does|do|is|are|can|did)\b)|;\s+|\?\s+(?=[A-Z])",
+    re.IGNORECASE,
+)
+
+
+def question_parts(question: str) -> list[str]:
+    """The sub-questions of "A, and how B?" / "A; B" / "A? B?" (the question itself when single)."""
+    parts = [p.strip(" ,;?") for p in _PART_BREAK.split(question) if p and p.strip(" ,;?")]
+    parts = [p for p in parts if len([w for w in re.findall(r"[a-z]+", p.lower()) if w not in STOPWORDS]) >= 2]
+    return parts if len(parts) > 1 else [question.strip()]
+
+
+def _disagreements(statements: list[Statement], numbers: dict[str, int]) -> list[str]:
+    """Pairs of statements of different papers on the same thing that go opposite ways."""
+    from .judge.signals import direction_conflicts
+    from .text import content_stems
+
+    out = []
+    for i, a in enumerate(statements):
+        for b in statements[i + 1 :]:
+            if not a.citations or not b.citations or a.citations[0] == b.citations[0]:
+                continue
+            shared = content_stems(a.text) & content_stems(b.text)
+            if len(shared) >= 3 and direction_conflicts(a.text, b.text):
+                na, nb = numbers.get(a.citations[0]), numbers.get(b.citations[0])
+                if na and nb:
+                    out.append(f"The papers disagree here: [{na}] and [{nb}] report opposite directions.")
+    return list(dict.fromkeys(out))[:2]
+
+
 MAX_STATEMENT_WORDS = 32
 
 
@@ -106,11 +148,19 @@ class _Source:
 class AskPipeline:
     """One question in, one checked Answer out."""
 
-    def __init__(self, settings: Settings, index, llm_factory: Callable, judge_factory: Callable) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        index,
+        llm_factory: Callable,
+        judge_factory: Callable,
+        relevance_factory: Callable | None = None,
+    ) -> None:
         self.settings = settings
         self.index = index
         self._llm_factory = llm_factory
         self._judge_factory = judge_factory
+        self._relevance_factory = relevance_factory
 
     def run(self, question: str, *, k: int | None = None, mode: str | None = None, on_text=None) -> Answer:
         """Answer ``question`` from the index, or say that the corpus does not cover it."""
@@ -123,13 +173,13 @@ class AskPipeline:
         mode = mode or self.settings.llm.mode
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        hits = search(self.index, question, k or cfg.k)
+        hits = search(self.index, question, max(cfg.candidate_papers, k or cfg.k))
         timings["retrieval"] = time.perf_counter() - started
         answer = Answer(question=question, answer=NOT_COVERED, refused=True, fingerprint=self.settings.fingerprint())
         best = max((h.similarity or -1.0 for h in hits), default=-1.0)
-        if not hits or best < cfg.min_relevance:
+        if not hits or best < cfg.min_similarity:
             answer.reason = (
-                f"no indexed passage is close to the question (best similarity {best:.2f} < {cfg.min_relevance})"
+                f"no indexed passage is close to the question (best similarity {best:.2f} < {cfg.min_similarity})"
             )
             answer.closest = hits[:5]
             return self._finish(answer, timings, started)
@@ -142,19 +192,136 @@ class AskPipeline:
             answer.reason = f"no retrieved paper mentions {', '.join(unknown)}"
             answer.closest = hits[:5]
             return self._finish(answer, timings, started)
+        t = time.perf_counter()
+        on_point = self._on_point(question, sources)
+        timings["relevance"] = time.perf_counter() - t
+        answer.addressing = list(dict.fromkeys(c.paper_id for c in on_point))
+        if not on_point:
+            answer.reason = (
+                f"no sentence of the {len(sources)} closest papers answers the question "
+                f"(relevance below {cfg.min_relevance})"
+            )
+            answer.closest = hits[:5]
+            return self._finish(answer, timings, started)
+        answer.uncovered = self._uncovered(question, on_point)
         statements: list[Statement] = []
-        if mode in ("auto", "generative"):
-            statements = self._generate(question, sources, timings, on_text, answer)
-            if not any(s.supported for s in statements):
+        generate = mode == "generative" or (mode == "auto" and self._worth_generating(answer))
+        if generate:
+            chosen = {c.paper_id for c in on_point}
+            gen_sources = [s for s in sources if s.paper.id in chosen][: k or cfg.k]
+            gen_sources = [_Source(i, s.hit, s.paper, s.sentences) for i, s in enumerate(gen_sources, 1)]
+            statements = self._generate(question, gen_sources, timings, on_text, answer)
+            kept = any(s.supported for s in statements)
+            if mode == "auto":
+                self._record_generation(kept)
+            if not kept:
                 answer.reason = "no generated statement was supported by the sources it cites"
+            else:
+                sources = gen_sources
         if not any(s.supported for s in statements) and mode in ("auto", "extractive"):
             t = time.perf_counter()
-            extracted = self._extract(question, sources)
+            extracted = self._extract(on_point)
             timings["extraction"] = time.perf_counter() - t
             if extracted:
                 statements = [s for s in statements if not s.supported] + extracted
                 answer.mode = "extractive"
         return self._finish(self._compose(answer, statements, sources, hits), timings, started)
+
+    # -- relevance -------------------------------------------------------------------------
+
+    def _on_point(self, question: str, sources: list[_Source]) -> list[Candidate]:
+        """Candidate sentences that clear the relevance bar, best first, each with its vector."""
+        import numpy as np
+
+        cfg = self.settings.ask
+        cands = candidates([(s.paper.id, s.paper.abstract) for s in sources])
+        if not cands:
+            return []
+        embedder = self.index.embedder
+        vectors = np.asarray(embedder.embed_documents([c.text for c in cands]), dtype=np.float32)
+        query = np.asarray(embedder.embed_query(question), dtype=np.float32)
+        cosine = vectors @ query
+        for c, v in zip(cands, vectors, strict=True):
+            c.vector = v
+        order = np.argsort(-cosine)[: cfg.scored_sentences]
+        scored = [cands[int(j)] for j in order]
+        relevance = self._relevance_factory() if self._relevance_factory else None
+        if relevance is None:  # no relevance model: cosine similarity stands in
+            values = [float(cosine[int(j)]) for j in order]
+        else:
+            values = relevance.score(question, [c.text for c in scored])
+        for c, value in zip(scored, values, strict=True):
+            c.relevance = round(float(value), 4)
+        return sorted((c for c in scored if c.relevance >= cfg.min_relevance), key=lambda c: -c.relevance)
+
+    def _uncovered(self, question: str, on_point: list[Candidate]) -> list[str]:
+        """Parts of a multi-part question ("..., and how ...?") that no on-point sentence answers."""
+        parts = question_parts(question)
+        if len(parts) < 2 or self._relevance_factory is None:
+            return []
+        relevance = self._relevance_factory()
+        top = [c.text for c in on_point[:12]]
+        out = []
+        for part in parts:
+            if max(relevance.score(part, top), default=0.0) < self.settings.ask.min_relevance:
+                out.append(part)
+        return out if len(out) < len(parts) else []
+
+    # -- generation verdicts ---------------------------------------------------------------
+
+    def _verdict_key(self) -> str:
+        from pathlib import Path
+
+        llm = self.settings.llm
+        if llm.url:
+            return f"{llm.api_model}@{llm.url}"
+        path = Path(llm.model).expanduser()
+        if path.is_file():
+            stat = path.stat()
+            return f"{path.resolve()}:{stat.st_size}:{int(stat.st_mtime)}"
+        return llm.model
+
+    def _verdicts(self) -> tuple[dict, Any]:
+        import json
+        from pathlib import Path
+
+        path = Path(self.settings.paths.cache) / "llm-verdicts.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        return (data if isinstance(data, dict) else {}), path
+
+    def _worth_generating(self, answer: Answer) -> bool:
+        """auto mode: False once this model file has had ``probe_answers`` answers with no kept statement."""
+        cfg = self.settings.ask
+        record = self._verdicts()[0].get(self._verdict_key(), {})
+        tried, kept = int(record.get("answers", 0)), int(record.get("kept", 0))
+        if cfg.probe_answers and tried >= cfg.probe_answers and kept == 0:
+            answer.reason = (
+                f"answered extractively: none of the model's statements passed the check in its first {tried} answers "
+                "(remembered per model file; ask.probe_answers; --mode generative forces generation)"
+            )
+            return False
+        return True
+
+    def _record_generation(self, kept: bool) -> None:
+        import json
+        import os
+        import tempfile
+
+        data, path = self._verdicts()
+        record = data.setdefault(self._verdict_key(), {"answers": 0, "kept": 0})
+        record["answers"] = int(record.get("answers", 0)) + 1
+        record["kept"] = int(record.get("kept", 0)) + int(kept)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, indent=1)
+            os.replace(tmp, path)
+        except OSError as exc:  # a read-only cache only costs the memory of the verdict
+            log.debug("could not remember the generation verdict: %s", exc)
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -239,51 +406,26 @@ class AskPipeline:
 
     # -- extraction ------------------------------------------------------------------------
 
-    def _extract(self, question: str, sources: list[_Source]) -> list[Statement]:
-        """The most relevant source sentences, each cited, de-duplicated, best first."""
-        import numpy as np
-
+    def _extract(self, on_point: list[Candidate]) -> list[Statement]:
+        """The on-point sentences to quote, grouped by what they say (verbatim: supported by construction)."""
         cfg = self.settings.ask
-        candidates = [
-            (s, i, sentence)
-            for s in sources
-            for i, sentence in enumerate(s.sentences)
-            if len(sentence.split()) >= 5 and not looks_like_instruction(sentence)
-        ]
-        if not candidates:
-            return []
-        embedder = self.index.embedder
-        vectors = embedder.embed_documents([c[2] for c in candidates])
-        query = embedder.embed_query(question)
-        scores = vectors @ query
-        for j, (s, i, _) in enumerate(candidates):
-            if any(p.sentence_start <= i < p.sentence_end for p in s.hit.passages):
-                scores[j] += 0.05  # retrieval already preferred this window
-        order = np.argsort(-scores)
-        chosen: list[int] = []
-        per_paper: dict[str, int] = {}
-        floor = cfg.min_relevance * 0.8
-        for j in order:
-            s = candidates[j][0]
-            if scores[j] < floor or len(chosen) >= cfg.extractive_sentences:
-                break
-            if per_paper.get(s.paper.id, 0) >= 2:
-                continue
-            if chosen and float(np.max(vectors[chosen] @ vectors[j])) > 0.85:
-                continue
-            chosen.append(int(j))
-            per_paper[s.paper.id] = per_paper.get(s.paper.id, 0) + 1
-        # Verbatim sentences of the cited abstract: supported by construction.
-        return [
-            Statement(
-                text=candidates[j][2],
-                citations=[candidates[j][0].paper.id],
-                supported=True,
-                support=1.0,
-                source="extracted",
-            )
-            for j in chosen
-        ]
+        chosen = select(on_point, cfg.min_relevance, limit=cfg.max_statements, per_paper=cfg.per_paper)
+        out = []
+        for g, members in enumerate(group(chosen)):
+            for c in members:
+                out.append(
+                    Statement(
+                        text=c.text,
+                        citations=[c.paper_id],
+                        supported=True,
+                        support=1.0,
+                        source="extracted",
+                        relevance=c.relevance,
+                        role=c.role,
+                        group=g,
+                    )
+                )
+        return out
 
     # -- answer ----------------------------------------------------------------------------
 
@@ -291,6 +433,7 @@ class AskPipeline:
         by_id = {s.paper.id: s for s in sources}
         numbers: dict[str, int] = {}
         lines = []
+        previous_group = None
         for st in statements:
             if not st.supported:
                 continue
@@ -302,6 +445,9 @@ class AskPipeline:
                 marks.append(f"[{numbers[pid]}]")
             text = st.text.rstrip()
             end = text[-1] if text and text[-1] in ".!?" else "."
+            if previous_group is not None and st.group is not None and st.group != previous_group:
+                lines.append("")
+            previous_group = st.group
             lines.append(f"- {text.rstrip('.!?')} {''.join(marks)}{end}")
         answer.statements = statements
         if not lines:
@@ -312,9 +458,20 @@ class AskPipeline:
             return answer
         if answer.mode != "extractive":
             answer.mode = "generative"
+        cited = len(numbers)
+        n = len(answer.addressing) or cited
+        lead = f"{n} of the {len(answer.sources)} closest papers address this question"
+        lead += f"; {cited} {'is' if cited == 1 else 'are'} quoted below." if cited < n else "."
+        tail = []
+        disagreements = _disagreements([s for s in statements if s.supported], numbers)
+        if disagreements:
+            tail.append("\n".join(disagreements))
+        if answer.uncovered:
+            tail.append("Not covered by these papers: " + "; ".join(answer.uncovered) + ".")
         dropped = sum(1 for s in statements if not s.supported)
-        note = f"\n\n_{dropped} statement(s) removed: not supported by the sources they cite._" if dropped else ""
-        answer.answer = "\n".join(lines) + note
+        if dropped:
+            tail.append(f"_{dropped} statement(s) removed: not supported by the sources they cite._")
+        answer.answer = "\n\n".join([lead, "\n".join(lines).strip("\n"), *tail])
         answer.refused = False
         answer.references = [
             Reference(n=n, paper_id=pid, title=by_id[pid].paper.title, date=by_id[pid].paper.date)

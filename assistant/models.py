@@ -61,6 +61,7 @@ class Hit(BaseModel):
     similarity: float | None = Field(None, description="Best cosine similarity of its chunks to the query.")
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    relevance: float | None = Field(None, description="P(relevant) from the relevance model, when reranked.")
     passages: list[Passage] = Field(default_factory=list)
 
 
@@ -110,6 +111,9 @@ class Statement(BaseModel):
     support: float = Field(0.0, description="Best support score among the cited sources (0-1).")
     dropped_citations: list[str] = Field(default_factory=list, description="Cited ids the judge rejected.")
     source: Literal["generated", "extracted"] = "generated"
+    relevance: float | None = Field(None, description="P(it helps answer the question) from the relevance model.")
+    role: str | None = Field(None, description="finding, method or background (extracted statements).")
+    group: int | None = Field(None, description="Statements with the same group say related things.")
 
 
 class Reference(BaseModel):
@@ -132,7 +136,11 @@ class Answer(BaseModel):
     reason: str | None = Field(None, description="Why the answer was refused or fell back.")
     mode: Literal["generative", "extractive", "none"] = "none"
     closest: list[Hit] = Field(default_factory=list, description="Closest papers, shown when refusing.")
-    sources: list[str] = Field(default_factory=list, description="Ids of the papers put in front of the model.")
+    sources: list[str] = Field(default_factory=list, description="Ids of the candidate papers.")
+    addressing: list[str] = Field(
+        default_factory=list, description="Ids of the papers with at least one sentence that clears the relevance bar."
+    )
+    uncovered: list[str] = Field(default_factory=list, description="Parts of the question no paper answers.")
     timings: dict[str, float] = Field(default_factory=dict)
     model: str | None = None
     judge: str | None = None

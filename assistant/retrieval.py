@@ -12,17 +12,23 @@ from .settings import RetrievalSettings
 
 if TYPE_CHECKING:
     from .indexing import Index
+    from .judge.relevance import Relevance
 
-__all__ = ["fuse", "search"]
+__all__ = ["fuse", "hit_text", "rerank", "search"]
 
 
-def search(index: Index, query: str, k: int | None = None) -> list[Hit]:
-    """Papers of ``index`` for a query, best first, each with its best passages."""
+def search(index: Index, query: str, k: int | None = None, relevance: Relevance | None = None) -> list[Hit]:
+    """Papers of ``index`` for a query, best first, each with its best passages.
+
+    With a ``relevance`` scorer the top ``retrieval.rerank_top`` papers are reranked by it."""
     query = (query or "").strip()
     if not query:
         raise QueryError('the query is empty: say what you are looking for, e.g. review search "model merging"')
     cfg = index.settings.retrieval
     k = k or cfg.k
+    if relevance is not None:
+        first = search(index, query, max(k, cfg.rerank_top))
+        return rerank(query, first, relevance, cfg, k)
     n = max(cfg.candidates, k * 4)
     dense = index.store.query_chunks(index.embedder.embed_query(query), n)
     lexical = index.lexical().search(query, n)
@@ -109,3 +115,34 @@ def fuse(
             )
         )
     return hits
+
+
+def hit_text(hit: Hit) -> list[str]:
+    """What the relevance model reads of a hit: its title with each of its best passages."""
+    return [f"{hit.title}. {p.text}" for p in hit.passages] or [hit.title]
+
+
+def rerank(query: str, hits: list[Hit], relevance: Relevance, settings: RetrievalSettings, k: int) -> list[Hit]:
+    """The top ``settings.rerank_top`` hits rescored by the relevance model and reordered.
+
+    A hit's relevance is the best of its passages (each read with the title). The new score
+    blends it with the first-stage rank: ``(1 - w) * relevance + w * (1 - (rank - 1) / n)``,
+    ``w = settings.rerank_weight``; hits below the top n keep their order after them."""
+    top, rest = hits[: settings.rerank_top], hits[settings.rerank_top :]
+    if not top:
+        return hits[:k]
+    texts = [hit_text(h) for h in top]
+    flat = [t for ts in texts for t in ts]
+    scores = relevance.score(query, flat)
+    w, n = settings.rerank_weight, len(top)
+    rescored = []
+    pos = 0
+    for rank, (hit, ts) in enumerate(zip(top, texts, strict=True), 1):
+        rel = max(scores[pos : pos + len(ts)])
+        pos += len(ts)
+        blended = (1 - w) * rel + w * (1 - (rank - 1) / n)
+        rescored.append(
+            (blended, rank, hit.model_copy(update={"score": round(blended, 6), "relevance": round(rel, 4)}))
+        )
+    rescored.sort(key=lambda x: (-x[0], x[1]))
+    return ([h for _, _, h in rescored] + rest)[:k]

@@ -103,6 +103,16 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
     passages: int = Field(2, ge=1, description="Best passages kept per paper.")
+    rerank: bool = Field(
+        False, description="Rerank the top papers with the relevance model (slower: loads a cross-encoder)."
+    )
+    rerank_top: int = Field(30, ge=1, description="Papers of the fused ranking the relevance model rescores.")
+    rerank_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of the first-stage rank in the reranked score (0 = relevance model only).",
+    )
 
 
 class LLMSettings(BaseModel):
@@ -126,21 +136,43 @@ class LLMSettings(BaseModel):
 
 
 class AskSettings(BaseModel):
-    k: int = Field(5, ge=1, le=20, description="Papers put in front of the model as numbered sources.")
-    min_relevance: float = Field(
-        0.35,
+    k: int = Field(5, ge=1, le=20, description="Papers put in front of a generating model as numbered sources.")
+    candidate_papers: int = Field(
+        12, ge=1, le=50, description="Papers of the hybrid ranking whose sentences are answer candidates."
+    )
+    min_similarity: float = Field(
+        0.2,
         ge=-1,
         le=1,
-        description="Best query-chunk cosine similarity below which the corpus is taken not to cover a question.",
+        description="Best query-chunk cosine similarity below which the corpus is taken not to cover a question "
+        "(a cheap first gate; the relevance model decides the rest).",
     )
+    min_relevance: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Relevance-model probability a sentence needs to be quoted; no sentence above it = refusal "
+        "(chosen on the tuning half of the gold questions).",
+    )
+    scored_sentences: int = Field(
+        48, ge=1, description="Candidate sentences (closest by cosine) the relevance model scores per question."
+    )
+    per_paper: int = Field(2, ge=1, le=5, description="Statements quoted from one paper at most.")
     passages: int = Field(1, ge=1, le=5, description="Best passages of each source shown to the model.")
     check_names: bool = Field(
         True,
         description="Refuse when the question names a model/dataset/method (e.g. Mixtral-8x7B) that no source mentions.",
     )
-    max_statements: int = Field(4, ge=1, le=10, description="Statements per generated answer.")
+    max_statements: int = Field(
+        8, ge=1, le=12, description="Statements per answer at most (fewer when fewer are on point)."
+    )
     max_citations: int = Field(3, ge=1, le=5, description="Citations per statement.")
-    extractive_sentences: int = Field(4, ge=1, le=10, description="Source sentences in an extractive answer.")
+    probe_answers: int = Field(
+        2,
+        ge=0,
+        description="auto mode: after this many answers in which none of a model's statements was kept (and none "
+        "kept ever), the model is remembered as not worth generating with and answers are extractive at once.",
+    )
 
 
 class OutlineSettings(BaseModel):
@@ -189,6 +221,14 @@ class OutlineSettings(BaseModel):
 class JudgeSettings(BaseModel):
     kind: Literal["cross-encoder", "embedding"] = Field("cross-encoder", description="Support judge.")
     threshold: float = Field(0.5, ge=0, le=1, description="Support score at or above which a citation stands.")
+    backend: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="Runtime of the judge and relevance cross-encoders: ONNX Runtime (exported once to "
+        "paths.cache, no torch at run time) or torch (the reference).",
+    )
+    relevance: Literal["model", "cosine"] = Field(
+        "model", description="Relevance scorer: the shipped cross-encoder, or cosine similarity (baseline)."
+    )
 
 
 def _default_scifact() -> Path | None:

@@ -72,7 +72,7 @@ def main() -> None:
 
     print(f"{'question':<48} {'pipeline tok/s':>14} {'raw tok/s':>10} {'raw prompt s':>12} {'raw cold prompt s':>17}")
     for q, _ans, tm in rows:
-        pipeline = AskPipeline(a.settings, a.index, lambda: llm, lambda: a.judge)
+        pipeline = AskPipeline(a.settings, a.index, lambda: llm, lambda: a.judge, lambda: a.relevance)
         sources = pipeline._sources(a.search(q, a.settings.ask.k).hits)
         prompt = render("ask", sources=pipeline._source_block(sources), question=q)
         grammar = llama_cpp.LlamaGrammar.from_string(build_grammar(len(sources), 4, 3), verbose=False)

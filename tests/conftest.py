@@ -178,6 +178,24 @@ class KeywordJudge:
         return out
 
 
+class OverlapRelevance:
+    """Relevance from word overlap: the share of the query's words of four or more letters
+    (plain prefix match on 5 letters) that occur in the text."""
+
+    kind = "overlap"
+
+    def score(self, query, texts):
+        words = {w[:5] for w in re.findall(r"[a-z]+", query.lower()) if len(w) > 3}
+        out = []
+        for text in texts:
+            have = {w[:5] for w in re.findall(r"[a-z]+", text.lower())}
+            out.append(len(words & have) / max(1, len(words)))
+        return out
+
+    def score_pairs(self, pairs):
+        return [self.score(q, [t])[0] for q, t in pairs]
+
+
 @pytest.fixture
 def fake_embedder() -> HashEmbedder:
     return HashEmbedder()
@@ -204,16 +222,18 @@ def settings_factory(tmp_path, monkeypatch):
 
 @pytest.fixture
 def make_assistant(settings_factory):
-    """An Assistant on fakes (hash embedder, memory store, scripted LLM, keyword judge), papers ingested."""
+    """An Assistant on fakes (hash embedder, memory store, scripted LLM, keyword judge, overlap
+    relevance), papers ingested."""
     from assistant import Assistant
 
-    def make(papers=(), *, llm=None, judge=None, embedder=None, **sections):
+    def make(papers=(), *, llm=None, judge=None, embedder=None, relevance=None, **sections):
         a = Assistant(
             settings_factory(**sections),
             embedder=embedder or HashEmbedder(),
             store=MemoryStore(),
             llm=llm or ScriptedLLM(),
             judge=judge or KeywordJudge(),
+            relevance=relevance or OverlapRelevance(),
         )
         if papers:
             a.index.ingest(list(papers))

@@ -179,3 +179,60 @@ def test_question_about_an_unmentioned_name_is_refused(make_assistant):
     llm = ScriptedLLM("- Breadcrumbs merges fine-tuned models with sparse masks [1]\n")
     answer = _ask(make_assistant, llm, "how does Breadcrumbs compare with DARE-TIES merging of fine-tuned models?")
     assert answer.refused and "DARE-TIES" in answer.reason and not llm.prompts
+
+
+class FixedRelevance:
+    """Relevance from a table of substrings: the first that occurs in the text gives its score."""
+
+    def __init__(self, table, default=0.0):
+        self.table, self.default = table, default
+
+    def score(self, query, texts):
+        return [next((v for k, v in self.table.items() if k in t), self.default) for t in texts]
+
+
+def test_refuses_when_no_sentence_clears_the_relevance_bar(make_assistant):
+    llm = ScriptedLLM("- Breadcrumbs merges fine-tuned models with sparse masks [1]\n")
+    a = make_assistant(PAPERS, llm=llm, relevance=FixedRelevance({}, 0.1), ask={"min_relevance": 0.5})
+    answer = a.ask("merging fine-tuned models with sparse masks", mode="auto")
+    assert answer.refused and answer.answer == NOT_COVERED and "relevance below 0.5" in answer.reason
+    assert answer.closest and not llm.prompts  # refused before any generation
+
+
+def test_answer_has_as_many_statements_as_are_on_point_and_a_lead_line(make_assistant):
+    rel = FixedRelevance({"sparse masks": 0.9, "Task arithmetic adds": 0.8})
+    a = make_assistant(PAPERS, relevance=rel, ask={"min_relevance": 0.5})
+    answer = a.ask("how are fine-tuned models merged?", mode="extractive")
+    assert not answer.refused and answer.mode == "extractive"
+    kept = [s for s in answer.statements if s.supported]
+    assert len(kept) == 2 and all(s.relevance >= 0.5 for s in kept)
+    assert answer.answer.startswith("2 of the ") and "address this question" in answer.answer
+    assert set(answer.addressing) == {"breadcrumbs-2023", "tangent-2023"}
+
+
+def test_auto_mode_stops_generating_with_a_model_whose_statements_are_never_kept(make_assistant):
+    llm = ScriptedLLM("- Quantum gravity explains galaxies beautifully well [1]\n")
+    a = make_assistant(PAPERS, llm=llm, ask={"min_relevance": 0.05, "probe_answers": 2})
+    q = "breadcrumbs sparse masks merging fine-tuned models"
+    for _ in range(2):
+        answer = a.ask(q, mode="auto")
+        assert answer.mode == "extractive"
+    assert llm.calls == 2
+    third = a.ask(q, mode="auto")
+    assert llm.calls == 2 and third.mode == "extractive" and "first 2 answers" in third.reason
+    a.ask(q, mode="generative")  # forcing still generates
+    assert llm.calls == 3
+
+
+def test_auto_mode_keeps_generating_with_a_model_that_is_kept(make_assistant):
+    llm = ScriptedLLM("- Breadcrumbs merges fine-tuned models with sparse masks [1]\n")
+    a = make_assistant(PAPERS, llm=llm, ask={"min_relevance": 0.05, "probe_answers": 1})
+    for _ in range(3):
+        assert a.ask("breadcrumbs sparse masks merging fine-tuned models", mode="auto").mode == "generative"
+    assert llm.calls == 3
+
+
+def test_generic_family_names_do_not_trigger_the_name_check():
+    texts = ["GPT-4 and GPT-3.5 are compared with Llama 2 on reasoning."]
+    assert missing_names("How do GPT-family models compare with Llama-style models?", texts) == []
+    assert missing_names("How does Mixtral-8x7B compare with GPT-family models?", texts) == ["Mixtral-8x7B"]

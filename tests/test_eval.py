@@ -149,7 +149,7 @@ def test_quick_end_to_end_on_the_real_bundled_models(real_assistant, tmp_path):
     assert result.exit_code in (0, 3), result.output
     report = json.loads(out.read_text())
     assert REPORT_KEYS <= report.keys() and report["schema"] == "review-eval/1"
-    assert set(report["results"]) == {"judge", "retrieval", "citations", "outline"}
+    assert set(report["results"]) == {"judge", "retrieval", "relevance", "citations", "outline"}
     meta = report["meta"]
     assert meta["corpus"]["papers"] == 240 and len(meta["fingerprint"]) == 12
     assert meta["llm"]["sha256"] and len(meta["llm"]["sha256"]) == 64

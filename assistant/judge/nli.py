@@ -26,19 +26,28 @@ RETRAIN = "rerun `python evals/judge/train_judge.py` to rebuild it"
 
 
 class NLICrossEncoder:
-    """BERT encoder + mean pooling + linear 3-way head (entailment, neutral, contradiction)."""
+    """BERT encoder + mean pooling + linear head: 3-way (entailment, neutral, contradiction) for
+    the support judge; the relevance model uses the same class with one output (``labels``)."""
 
-    LABELS = ("entailment", "neutral", "contradiction")
+    LABELS: tuple[str, ...] = ("entailment", "neutral", "contradiction")
 
-    def __init__(self, base_path: str | Path, artifact_dir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        base_path: str | Path,
+        artifact_dir: str | Path | None = None,
+        labels: Sequence[str] | None = None,
+        retrain: str = RETRAIN,
+    ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
         self.torch = torch
+        self.labels = tuple(labels or self.LABELS)
+        self.retrain = retrain
         self.tokenizer = AutoTokenizer.from_pretrained(str(base_path))
         self.encoder = AutoModel.from_pretrained(str(base_path))
         hidden = self.encoder.config.hidden_size
-        self.head = torch.nn.Linear(hidden, len(self.LABELS))
+        self.head = torch.nn.Linear(hidden, len(self.labels))
         self.config: dict[str, Any] = {}
         if artifact_dir is not None:
             self._load_artifact(Path(artifact_dir))
@@ -50,10 +59,10 @@ class NLICrossEncoder:
 
         adapter, config = directory / ADAPTER_FILE, directory / CONFIG_FILE
         if not adapter.exists() or not config.exists():
-            raise ModelError(f"no judge artifact in {directory}: {RETRAIN}")
+            raise ModelError(f"no model artifact in {directory}: {self.retrain}")
         self.config = json.loads(config.read_text(encoding="utf-8"))
         tensors = load_file(str(adapter))
-        merge_lora(self.encoder, tensors, self.config["lora"])
+        merge_lora(self.encoder, tensors, self.config["lora"], self.retrain)
         self.head.weight.data = tensors["head.weight"].float()
         self.head.bias.data = tensors["head.bias"].float()
 
@@ -63,7 +72,7 @@ class NLICrossEncoder:
         """Raw 3-way logits, batched by similar length; rows in input order."""
         torch = self.torch
         order = sorted(range(len(premises)), key=lambda i: len(premises[i]) + len(hypotheses[i]))
-        out = torch.empty((len(premises), len(self.LABELS)))
+        out = torch.empty((len(premises), len(self.labels)))
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
@@ -86,7 +95,7 @@ class NLICrossEncoder:
         return self.head(pooled)
 
 
-def merge_lora(encoder: Any, tensors: dict[str, Any], lora: dict[str, Any]) -> None:
+def merge_lora(encoder: Any, tensors: dict[str, Any], lora: dict[str, Any], retrain: str = RETRAIN) -> None:
     """Fold LoRA deltas (W += B @ A * alpha / r) and trained extras into the encoder in place."""
     import torch
 
@@ -99,10 +108,10 @@ def merge_lora(encoder: Any, tensors: dict[str, Any], lora: dict[str, Any]) -> N
                 b = tensors[module + ".lora_B"].float()
                 weight = params.get(module + ".weight")
                 if weight is None:
-                    raise ModelError(f"judge artifact does not fit the base model ({module}): {RETRAIN}")
+                    raise ModelError(f"model artifact does not fit the base model ({module}): {retrain}")
                 weight += (b @ value.float()) * scale
             elif name.startswith("encoder_extra."):
                 target = params.get(name[len("encoder_extra.") :])
                 if target is None or target.shape != value.shape:
-                    raise ModelError(f"judge artifact does not fit the base model ({name}): {RETRAIN}")
+                    raise ModelError(f"model artifact does not fit the base model ({name}): {retrain}")
                 target.copy_(value.float())

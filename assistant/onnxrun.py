@@ -1,0 +1,186 @@
+"""ONNX Runtime for the cross-encoders (support judge, relevance model): no torch at run time.
+
+The first use exports the torch model (bundled MiniLM + the shipped adapter, merged) to an ONNX
+file in the cache, named by a hash of the base weights, the adapter and its config, so a new
+adapter or base model gets a new file. Later processes only load that file with onnxruntime and
+tokenize with ``tokenizers`` (both installed with chromadb): neither torch nor transformers is
+imported. The export is written to a temporary file and renamed, so two processes exporting at
+once both end with a whole file.
+
+``OnnxCrossEncoder.logits`` gives the same numbers as ``NLICrossEncoder.logits`` (to float
+rounding); ``tests/test_onnx.py`` checks it on real pairs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelError
+
+__all__ = ["OnnxCrossEncoder", "cross_encoder", "export_cross_encoder", "onnx_path"]
+
+log = logging.getLogger(__name__)
+
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+OPSET = 17
+
+
+def _file_digest(h: Any, path: Path) -> None:
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+
+
+def onnx_path(base: Path, artifact_dir: Path, labels: Sequence[str], cache: Path) -> Path:
+    """Where the exported model of (base weights, adapter, labels) lives in the cache."""
+    h = hashlib.sha256()
+    for name in ("config.json", "tokenizer.json"):
+        if (base / name).is_file():
+            _file_digest(h, base / name)
+    weights = base / "model.safetensors"
+    if weights.is_file():
+        stat = weights.stat()
+        h.update(f"{stat.st_size}:{int(stat.st_mtime)}".encode())
+    for name in ("adapter.safetensors", "config.json"):
+        _file_digest(h, artifact_dir / name)
+    h.update(("|".join(labels) + f"|opset{OPSET}").encode())
+    return Path(cache) / "onnx" / f"{artifact_dir.name}-{h.hexdigest()[:16]}.onnx"
+
+
+def export_cross_encoder(model: Any, path: Path) -> Path:
+    """Write ``model`` (an ``NLICrossEncoder``) as ONNX to ``path`` atomically."""
+    import torch
+
+    class Graph(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder, self.head = model.encoder, model.head
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.encoder(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return self.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0))
+
+    enc = model.tokenizer(["a source sentence"], ["a statement"], return_tensors="pt")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.stem, suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    axes = {name: {0: "batch", 1: "tokens"} for name in INPUTS} | {"logits": {0: "batch"}}
+    try:
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the legacy exporter's deprecation notes and tracer warnings
+            torch.onnx.export(
+                Graph().eval(),
+                tuple(enc[name] for name in INPUTS),
+                tmp,
+                input_names=list(INPUTS),
+                output_names=["logits"],
+                dynamic_axes=axes,
+                opset_version=OPSET,
+                dynamo=False,
+            )
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+class OnnxCrossEncoder:
+    """A cross-encoder exported to ONNX: ``logits(premises, hypotheses)`` as a numpy array."""
+
+    def __init__(self, path: Path, base: Path, config: dict, labels: Sequence[str], threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        self.config = config
+        self.labels = tuple(labels)
+        self.path = path
+
+    def _encode(self, premises: Sequence[str], hypotheses: Sequence[str], max_length: int) -> dict[str, np.ndarray]:
+        self.tokenizer.enable_truncation(max_length, strategy="longest_first")
+        encs = self.tokenizer.encode_batch(list(zip(premises, hypotheses, strict=True)))
+        width = max(len(e.ids) for e in encs)
+        out = {name: np.zeros((len(encs), width), dtype=np.int64) for name in INPUTS}
+        for i, e in enumerate(encs):
+            n = len(e.ids)
+            out["input_ids"][i, :n] = e.ids
+            out["attention_mask"][i, :n] = e.attention_mask
+            out["token_type_ids"][i, :n] = e.type_ids
+        return out
+
+    def logits(
+        self, premises: Sequence[str], hypotheses: Sequence[str], batch_size: int = 64, max_length: int = 256
+    ) -> np.ndarray:
+        """Raw logits, batched by similar length; rows in input order."""
+        order = sorted(range(len(premises)), key=lambda i: len(premises[i]) + len(hypotheses[i]))
+        out = np.empty((len(premises), len(self.labels)), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            feed = self._encode([premises[i] for i in idx], [hypotheses[i] for i in idx], max_length)
+            out[idx] = self.session.run(["logits"], feed)[0]
+        return out
+
+
+def cross_encoder(
+    base: Path,
+    artifact_dir: Path,
+    labels: Sequence[str],
+    retrain: str,
+    *,
+    backend: str = "onnx",
+    cache: Path | None = None,
+    threads: int | None = None,
+) -> Any:
+    """The cross-encoder of (base, adapter): ONNX Runtime (exported on first use) or torch.
+
+    ``backend="torch"`` loads the torch model (the reference). The ONNX backend falls back to
+    torch, with a note in the log, when the export cannot be made."""
+    from .judge.nli import CONFIG_FILE, NLICrossEncoder
+
+    if backend == "torch":
+        return NLICrossEncoder(base, artifact_dir, labels=labels, retrain=retrain)
+    if backend != "onnx":
+        raise ModelError(f"unknown model backend {backend!r}: use 'onnx' or 'torch'")
+    if not (artifact_dir / CONFIG_FILE).is_file():
+        raise ModelError(f"no model artifact in {artifact_dir}: {retrain}")
+    if cache is None:
+        from .settings import _default_cache
+
+        cache = _default_cache()
+    path = onnx_path(base, artifact_dir, labels, cache)
+    config = json.loads((artifact_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+    if not path.is_file():
+        log.info("exporting %s to ONNX at %s (once)", artifact_dir.name, path)
+        model = NLICrossEncoder(base, artifact_dir, labels=labels, retrain=retrain)
+        try:
+            export_cross_encoder(model, path)
+        except Exception as exc:  # noqa: BLE001 - any export failure: keep working on torch
+            log.warning("ONNX export of %s failed (%s): using torch", artifact_dir.name, exc)
+            return model
+    try:
+        return OnnxCrossEncoder(path, base, config, labels, threads)
+    except Exception as exc:  # noqa: BLE001 - a broken cache file: export again next time
+        path.unlink(missing_ok=True)
+        raise ModelError(f"could not load {path} ({exc}): run the command again to re-export it") from exc

@@ -1,0 +1,191 @@
+"""What an extractive answer quotes: on-point sentences of many papers, chosen by relevance.
+
+Pure logic, no model: ``ask`` scores the candidates with the relevance model and passes the
+scores in.
+
+- ``candidates``: every sentence of the candidate abstracts that can stand as a statement.
+  A sentence that refers back ("This approach", "To address this", "These models") is given
+  its antecedent (the sentence before it, quoted with it); the first sentence of an abstract
+  cannot be, and is skipped. Rhetorical questions, availability notes and text that addresses
+  the model are skipped.
+- ``role``: finding (results, "we show", numbers), method ("we propose"), or background
+  (motivation, "recently", "remains an open problem"); findings are preferred, background is
+  only quoted when nothing better clears the bar.
+- ``select``: no padding. A candidate is kept only when its relevance clears the threshold;
+  one per paper first (so a thematic or comparative answer spreads over the papers that
+  address it), then a second per paper, near-duplicates dropped, at most ``limit``.
+- ``group``: statements grouped by what they say (greedy clustering of their vectors), the
+  groups in order of their best statement.
+- ``is_comparative``: "X vs Y", "X or Y", "X compared with Y" questions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .text import NOT_A_FINDING, looks_like_instruction, split_sentences
+
+__all__ = ["Candidate", "candidates", "group", "is_comparative", "needs_antecedent", "role", "select"]
+
+_ANAPHOR = re.compile(
+    r"^(?:this|these|those|such|it|its|they|their|them|both|the (?:proposed|resulting|above|latter|former)\b"
+    r"|to (?:address|solve|tackle|overcome|mitigate|fill|bridge|remedy|close) (?:this|these|that|those|such|the(?:se)? "
+    r"(?:issues?|problems?|challenges?|limitations?|gaps?))"
+    r"|in (?:this|that|such) (?:case|setting|way|work|regard)|building on (?:this|these)|based on (?:this|these)"
+    r"|moreover|furthermore|additionally|in addition|however|nevertheless|thus|therefore|hence|consequently"
+    r"|as a result|specifically|in particular|for example|for instance|instead|similarly|likewise|also)\b",
+    re.IGNORECASE,
+)
+_DEMONSTRATIVE_SUBJECT = re.compile(
+    r"^(?:this|these|those|such)\s+(?:\w+\s+){0,2}?(?:is|are|was|were|can|could|has|have|leads?|makes?|allows?|enables?|shows?)\b",
+    re.IGNORECASE,
+)
+
+_BACKGROUND = re.compile(
+    r"^(?:recently|in recent years|over the (?:past|last)|nowadays|with the (?:rapid|recent|growing|advent|rise|success)"
+    r"|despite|although|while|large language models(?: \(llms\))? (?:are|have|has)|llms (?:are|have)"
+    r"|(?:existing|current|prior|previous|most|many) (?:methods|approaches|work|works|studies|models|techniques)"
+    r"|a (?:key|major|central|fundamental|critical) (?:challenge|problem|question)|one (?:key|major) challenge)"
+    r"|\b(?:has|have) (?:attracted|gained|received|drawn|garnered) (?:increasing|growing|significant|much|great|considerable|wide)"
+    r"|\bremains? (?:an? )?(?:open|challenging|unclear|unexplored|under-?explored|largely unknown|poorly understood)"
+    r"|\b(?:little|less) (?:is known|attention)|\bis (?:still )?(?:unclear|not well understood)",
+    re.IGNORECASE,
+)
+_FINDING = re.compile(
+    r"\b(?:we (?:find|found|show|showed|demonstrate|observe|reveal|report|confirm|establish)|results? (?:show|shows|demonstrate|indicate|reveal|suggest)"
+    r"|experiments? (?:show|demonstrate|reveal|indicate)|outperform\w*|improv\w*|reduc\w*|increas\w*|achiev\w*|surpass\w*"
+    r"|significantly|consistently|state-of-the-art|leads? to|yields?|(?:better|worse|higher|lower|faster|more|less|fewer) than"
+    r"|\d+(?:\.\d+)?\s?(?:%|x|×|points?|pp)\b|on par with|comparable to|matches|fails? to|hurts?|degrad\w*)",
+    re.IGNORECASE,
+)
+_METHOD = re.compile(
+    r"\b(?:we (?:propose|introduce|present|develop|design|train|fine-tune|release|build|construct|collect|study|investigate|explore|analy[sz]e)"
+    r"|our (?:method|approach|framework|model|analysis))\b",
+    re.IGNORECASE,
+)
+_FRAMING_ONLY = re.compile(
+    r"^(?:in this (?:paper|work|study)|here),? we (?:investigate|study|explore|examine|analy[sz]e|ask|consider)\b",
+    re.IGNORECASE,
+)
+_COMPARATIVE = re.compile(
+    r"\b(?:vs\.?|versus|compared? (?:to|with)|comparison|compare|better than|worse than|rather than|differ|trade-?offs?|contrast)\b"
+    r"|\bor\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(eq=False)
+class Candidate:
+    """One quotable statement of one paper: a sentence, with its antecedent when it needs one."""
+
+    paper_id: str
+    index: int  # sentence index in the abstract (of the main sentence)
+    text: str
+    sentence: str
+    role: str  # "finding" | "method" | "background"
+    relevance: float = 0.0
+    score: float = 0.0
+    vector: object = field(default=None, repr=False)
+
+
+def needs_antecedent(sentence: str) -> bool:
+    """True when the sentence leans on the one before it ("This approach ...", "To address this ...")."""
+    return bool(_ANAPHOR.match(sentence.strip()) or _DEMONSTRATIVE_SUBJECT.match(sentence.strip()))
+
+
+def role(sentence: str) -> str:
+    """finding, method or background (motivation, framing, open problems)."""
+    if _BACKGROUND.search(sentence) and not re.search(r"\bwe (?:find|show|demonstrate)\b", sentence, re.IGNORECASE):
+        return "background"
+    if _FRAMING_ONLY.search(sentence) and not _FINDING.search(sentence):
+        return "background"
+    if _FINDING.search(sentence):
+        return "finding"
+    if _METHOD.search(sentence):
+        return "method"
+    return "background"
+
+
+def candidates(papers: Sequence[tuple[str, str]], min_words: int = 5) -> list[Candidate]:
+    """Quotable statements of each (paper id, abstract)."""
+    out: list[Candidate] = []
+    for pid, abstract in papers:
+        sentences = split_sentences(abstract)
+        for i, sentence in enumerate(sentences):
+            s = sentence.strip()
+            if len(s.split()) < min_words or s.endswith("?") or looks_like_instruction(s) or NOT_A_FINDING.search(s):
+                continue
+            text = s
+            if needs_antecedent(s):
+                if i == 0:
+                    continue
+                previous = sentences[i - 1].strip()
+                if previous.endswith("?") or looks_like_instruction(previous) or needs_antecedent(previous):
+                    continue
+                text = f"{previous} {s}"
+            out.append(Candidate(pid, i, text, s, role(s)))
+    return out
+
+
+ROLE_BONUS = {"finding": 0.08, "method": 0.03, "background": -0.15}
+
+
+def select(
+    cands: Sequence[Candidate],
+    threshold: float,
+    *,
+    limit: int = 8,
+    per_paper: int = 2,
+    duplicate: float = 0.85,
+) -> list[Candidate]:
+    """The on-point candidates, best first: relevance >= threshold, ranked by relevance plus a
+    bonus for findings (a penalty for background), at most ``per_paper`` per paper and ``limit``
+    in all, a candidate too close to one already kept (cosine of ``vector`` > ``duplicate``)
+    or overlapping its sentences dropped."""
+    import numpy as np
+
+    for c in cands:
+        c.score = c.relevance + ROLE_BONUS.get(c.role, 0.0)
+    chosen: list[Candidate] = []
+    per: dict[str, int] = {}
+    taken: set[int] = set()
+    ranked = sorted((c for c in cands if c.relevance >= threshold), key=lambda c: (-c.score, c.paper_id, c.index))
+    for cap in range(1, per_paper + 1):  # one per paper first, then a second ...
+        for c in ranked:
+            if len(chosen) >= limit:
+                break
+            if id(c) in taken or per.get(c.paper_id, 0) >= cap:
+                continue
+            if any(o.paper_id == c.paper_id and (o.sentence in c.text or c.sentence in o.text) for o in chosen):
+                continue
+            if c.vector is not None and any(
+                o.vector is not None and float(np.dot(o.vector, c.vector)) > duplicate for o in chosen
+            ):
+                continue
+            chosen.append(c)
+            taken.add(id(c))
+            per[c.paper_id] = per.get(c.paper_id, 0) + 1
+    return sorted(chosen, key=lambda c: -c.score)
+
+
+def group(chosen: Sequence[Candidate], similar: float = 0.55) -> list[list[Candidate]]:
+    """Statements grouped by what they say: each joins the first group whose leading statement
+    is within ``similar`` cosine, else starts a group; groups keep the order of their best."""
+    import numpy as np
+
+    groups: list[list[Candidate]] = []
+    for c in chosen:
+        for g in groups:
+            if c.vector is not None and g[0].vector is not None and float(np.dot(g[0].vector, c.vector)) >= similar:
+                g.append(c)
+                break
+        else:
+            groups.append([c])
+    return groups
+
+
+def is_comparative(question: str) -> bool:
+    """A question that contrasts approaches ("X vs Y", "compared with", "better than", "X or Y")."""
+    return bool(_COMPARATIVE.search(question))

@@ -1,0 +1,97 @@
+"""The ONNX Runtime path of the cross-encoders gives the torch reference's numbers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PREMISES = [
+    "We find that RL fine-tuning improves knowledge recall by 27% on factual QA benchmarks.",
+    "Task arithmetic merges fine-tuned models by adding their task vectors to the base weights.",
+    "The 7B model is trained on 2 trillion tokens. It outperforms a 13B baseline on 9 of 12 tasks.",
+] * 4
+HYPOTHESES = [
+    "RL hurts knowledge recall.",
+    "Models can be merged by adding task vectors.",
+    "The 7B model underperforms the 13B baseline on most tasks, a much longer statement " + "x " * 40,
+] * 4
+
+
+def test_onnxrun_import_is_light():
+    code = "import sys, assistant.onnxrun; print(any(m in sys.modules for m in ('torch', 'transformers')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["judge", "relevance"])
+def test_onnx_logits_match_torch(which, cache):
+    from assistant.bundled import bundled_embedder_path
+    from assistant.judge.nli import ARTIFACT_DIR, RETRAIN, NLICrossEncoder
+    from assistant.judge.relevance import RELEVANCE_DIR, RETRAIN_RELEVANCE
+    from assistant.onnxrun import OnnxCrossEncoder, cross_encoder
+
+    directory, labels, retrain = (
+        (ARTIFACT_DIR, NLICrossEncoder.LABELS, RETRAIN)
+        if which == "judge"
+        else (RELEVANCE_DIR, ("relevant",), RETRAIN_RELEVANCE)
+    )
+    base = bundled_embedder_path()
+    fast = cross_encoder(base, directory, labels, retrain, cache=cache)
+    assert isinstance(fast, OnnxCrossEncoder)
+    ref = cross_encoder(base, directory, labels, retrain, backend="torch")
+    a = fast.logits(PREMISES, HYPOTHESES, batch_size=5, max_length=64)
+    b = ref.logits(PREMISES, HYPOTHESES, batch_size=5, max_length=64).numpy()
+    assert a.shape == b.shape == (len(PREMISES), len(labels))
+    assert np.abs(a - b).max() < 1e-3
+    # The exported file is reused, not written again.
+    path = fast.path
+    stamp = path.stat().st_mtime_ns
+    again = cross_encoder(base, directory, labels, retrain, cache=cache)
+    assert again.path == path and path.stat().st_mtime_ns == stamp
+
+
+@pytest.mark.slow
+def test_judge_scores_match_between_backends(cache):
+    from assistant.judge import CrossEncoderJudge
+
+    pairs = list(zip(PREMISES[:3], HYPOTHESES[:3], strict=True))
+    fast = CrossEncoderJudge(backend="onnx", cache=cache).score(pairs)
+    ref = CrossEncoderJudge(backend="torch").score(pairs)
+    assert max(abs(x - y) for x, y in zip(fast, ref, strict=True)) < 1e-3
+
+
+@pytest.mark.slow
+def test_a_broken_cache_file_is_a_model_error_and_is_removed(tmp_path):
+    from assistant.bundled import bundled_embedder_path
+    from assistant.errors import ModelError
+    from assistant.judge.relevance import RELEVANCE_DIR, RETRAIN_RELEVANCE
+    from assistant.onnxrun import cross_encoder, onnx_path
+
+    base = bundled_embedder_path()
+    path = onnx_path(base, RELEVANCE_DIR, ("relevant",), tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="run the command again"):
+        cross_encoder(base, RELEVANCE_DIR, ("relevant",), RETRAIN_RELEVANCE, cache=tmp_path)
+    assert not path.exists()
+    assert cross_encoder(base, RELEVANCE_DIR, ("relevant",), RETRAIN_RELEVANCE, cache=tmp_path).path == path
+
+
+def test_unknown_backend_is_a_model_error(tmp_path):
+    from assistant.errors import ModelError
+    from assistant.onnxrun import cross_encoder
+
+    with pytest.raises(ModelError, match="unknown model backend"):
+        cross_encoder(tmp_path, tmp_path, ("x",), "retrain", backend="tpu")
