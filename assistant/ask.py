@@ -249,7 +249,9 @@ class AskPipeline:
         if relevance is None:  # no relevance model: cosine similarity stands in
             values = [float(cosine[int(j)]) for j in order]
         else:
-            values = relevance.score(question, [c.text for c in scored])
+            titles = {s.paper.id: s.paper.title for s in sources}
+            texts = [f"{titles[c.paper_id]}. {c.text}" if cfg.title_context else c.text for c in scored]
+            values = relevance.score(question, texts)
         for c, value in zip(scored, values, strict=True):
             c.relevance = round(float(value), 4)
         return sorted((c for c in scored if c.relevance >= cfg.min_relevance), key=lambda c: -c.relevance)
@@ -433,7 +435,6 @@ class AskPipeline:
         by_id = {s.paper.id: s for s in sources}
         numbers: dict[str, int] = {}
         lines = []
-        previous_group = None
         for st in statements:
             if not st.supported:
                 continue
@@ -445,9 +446,6 @@ class AskPipeline:
                 marks.append(f"[{numbers[pid]}]")
             text = st.text.rstrip()
             end = text[-1] if text and text[-1] in ".!?" else "."
-            if previous_group is not None and st.group is not None and st.group != previous_group:
-                lines.append("")
-            previous_group = st.group
             lines.append(f"- {text.rstrip('.!?')} {''.join(marks)}{end}")
         answer.statements = statements
         if not lines:

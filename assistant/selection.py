@@ -35,7 +35,15 @@ _ANAPHOR = re.compile(
     r"(?:issues?|problems?|challenges?|limitations?|gaps?))"
     r"|in (?:this|that|such) (?:case|setting|way|work|regard)|building on (?:this|these)|based on (?:this|these)"
     r"|moreover|furthermore|additionally|in addition|however|nevertheless|thus|therefore|hence|consequently"
-    r"|as a result|specifically|in particular|for example|for instance|instead|similarly|likewise|also)\b",
+    r"|as a result|specifically|in particular|for example|for instance|instead|similarly|likewise|also"
+    r"|first|second|third|fourth|fifth|finally|lastly|next|then|here)\b",
+    re.IGNORECASE,
+)
+# "We show that this method ...": a demonstrative noun phrase in the first words refers back too.
+_REFERS_BACK = re.compile(
+    r"^(?:\S+\s+){0,6}?(?:this|these|those|such|said) (?:\w+ )?(?:methods?|approach(?:es)?|models?|techniques?|"
+    r"frameworks?|phenomen(?:on|a)|problems?|issues?|settings?|findings?|results?|strateg(?:y|ies)|process(?:es)?|"
+    r"procedures?|ideas?|observations?|limitations?|gaps?|challenges?|algorithms?|systems?|pipelines?|designs?)\b",
     re.IGNORECASE,
 )
 _DEMONSTRATIVE_SUBJECT = re.compile(
@@ -92,7 +100,8 @@ class Candidate:
 
 def needs_antecedent(sentence: str) -> bool:
     """True when the sentence leans on the one before it ("This approach ...", "To address this ...")."""
-    return bool(_ANAPHOR.match(sentence.strip()) or _DEMONSTRATIVE_SUBJECT.match(sentence.strip()))
+    s = sentence.strip()
+    return bool(_ANAPHOR.match(s) or _DEMONSTRATIVE_SUBJECT.match(s) or _REFERS_BACK.match(s))
 
 
 def role(sentence: str) -> str:

@@ -148,14 +148,17 @@ class AskSettings(BaseModel):
         "(a cheap first gate; the relevance model decides the rest).",
     )
     min_relevance: float = Field(
-        0.5,
+        0.75,
         ge=0,
         le=1,
         description="Relevance-model probability a sentence needs to be quoted; no sentence above it = refusal "
         "(chosen on the tuning half of the gold questions).",
     )
     scored_sentences: int = Field(
-        48, ge=1, description="Candidate sentences (closest by cosine) the relevance model scores per question."
+        32, ge=1, description="Candidate sentences (closest by cosine) the relevance model scores per question."
+    )
+    title_context: bool = Field(
+        True, description="The relevance model reads each candidate sentence after its paper's title."
     )
     per_paper: int = Field(2, ge=1, le=5, description="Statements quoted from one paper at most.")
     passages: int = Field(1, ge=1, le=5, description="Best passages of each source shown to the model.")

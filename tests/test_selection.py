@@ -99,3 +99,18 @@ def test_comparative_and_question_parts():
         "how close does Guanaco get to ChatGPT",
     ]
     assert question_parts("Which methods merge fine-tuned models?") == ["Which methods merge fine-tuned models?"]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "We show that this method consistently improves robustness.",
+        "Third, for the fine-tuning setting, we find gains.",
+    ],
+)
+def test_more_sentences_that_refer_back(sentence):
+    assert needs_antecedent(sentence)
+
+
+def test_framing_with_this_paper_does_not_need_an_antecedent():
+    assert not needs_antecedent("In this paper, we find that merging hurts code tasks.")
