@@ -128,6 +128,49 @@ def _disagreements(statements: list[Statement], numbers: dict[str, int]) -> list
     return list(dict.fromkeys(out))[:2]
 
 
+#: Answerability of a question = max over its on-point sentences of relevance + this x cosine:
+#: short questions ("how does RL affect knowledge recall?") get lower relevance than long ones,
+#: the sentence's plain similarity to the question evens that out.
+ANSWERABILITY_COSINE = 0.5
+
+_VECTORS: dict[tuple[str, str], Any] = {}
+_VECTOR_CACHE = 20_000
+
+
+def _sentence_vectors(embedder, texts: list[str]):
+    """Document vectors of candidate sentences, remembered per process (a warm ``ask`` re-reads
+    the same abstracts often)."""
+    import numpy as np
+
+    name = getattr(embedder, "name", type(embedder).__name__)
+    missing = list(dict.fromkeys(t for t in texts if (name, t) not in _VECTORS))
+    if missing:
+        if len(_VECTORS) + len(missing) > _VECTOR_CACHE:
+            _VECTORS.clear()
+        for t, v in zip(missing, np.asarray(embedder.embed_documents(missing), dtype=np.float32), strict=True):
+            _VECTORS[(name, t)] = v
+    return np.stack([_VECTORS[(name, t)] for t in texts])
+
+
+def _lexical_cut(question: str, cands: list[Candidate], sources: list[_Source], n: int) -> list[Candidate]:
+    """The ``n`` candidates sharing most content words with the question, those inside a
+    retrieved passage and of better-ranked papers first (order kept)."""
+    from .text import content_stems
+
+    if len(cands) <= n:
+        return cands
+    want = content_stems(question) or {""}
+    rank = {s.paper.id: i for i, s in enumerate(sources)}
+    spans = {s.paper.id: [(p.sentence_start, p.sentence_end) for p in s.hit.passages] for s in sources}
+
+    def cheap(c: Candidate) -> float:
+        inside = any(a <= c.index < b for a, b in spans.get(c.paper_id, []))
+        return len(content_stems(c.text) & want) / len(want) + 0.3 * inside + 0.2 * (1 - rank[c.paper_id] / len(rank))
+
+    keep = set(sorted(range(len(cands)), key=lambda i: -cheap(cands[i]))[:n])
+    return [c for i, c in enumerate(cands) if i in keep]
+
+
 MAX_STATEMENT_WORDS = 32
 
 
@@ -196,11 +239,14 @@ class AskPipeline:
         on_point = self._on_point(question, sources)
         timings["relevance"] = time.perf_counter() - t
         answer.addressing = list(dict.fromkeys(c.paper_id for c in on_point))
-        if not on_point:
+        answerability = max((c.relevance + ANSWERABILITY_COSINE * c.cosine for c in on_point), default=0.0)
+        if not on_point or answerability < cfg.min_answerability:
             answer.reason = (
                 f"no sentence of the {len(sources)} closest papers answers the question "
-                f"(relevance below {cfg.min_relevance})"
+                f"(relevance below {cfg.min_relevance}, or relevance + {ANSWERABILITY_COSINE} x similarity "
+                f"{answerability:.2f} below {cfg.min_answerability})"
             )
+            answer.addressing = []
             answer.closest = hits[:5]
             return self._finish(answer, timings, started)
         answer.uncovered = self._uncovered(question, on_point)
@@ -237,12 +283,15 @@ class AskPipeline:
         cands = candidates([(s.paper.id, s.paper.abstract) for s in sources])
         if not cands:
             return []
+        # Cheap first cut (words shared with the question, retrieved passage, paper rank) to
+        # twice the scored number; cosine picks the scored ones; the relevance model decides.
+        cands = _lexical_cut(question, cands, sources, 2 * cfg.scored_sentences)
         embedder = self.index.embedder
-        vectors = np.asarray(embedder.embed_documents([c.text for c in cands]), dtype=np.float32)
+        vectors = _sentence_vectors(embedder, [c.text for c in cands])
         query = np.asarray(embedder.embed_query(question), dtype=np.float32)
         cosine = vectors @ query
-        for c, v in zip(cands, vectors, strict=True):
-            c.vector = v
+        for c, v, cos in zip(cands, vectors, cosine, strict=True):
+            c.vector, c.cosine = v, round(float(cos), 4)
         order = np.argsort(-cosine)[: cfg.scored_sentences]
         scored = [cands[int(j)] for j in order]
         relevance = self._relevance_factory() if self._relevance_factory else None

@@ -43,7 +43,8 @@ _ANAPHOR = re.compile(
 _REFERS_BACK = re.compile(
     r"^(?:\S+\s+){0,6}?(?:this|these|those|such|said) (?:\w+ )?(?:methods?|approach(?:es)?|models?|techniques?|"
     r"frameworks?|phenomen(?:on|a)|problems?|issues?|settings?|findings?|results?|strateg(?:y|ies)|process(?:es)?|"
-    r"procedures?|ideas?|observations?|limitations?|gaps?|challenges?|algorithms?|systems?|pipelines?|designs?)\b",
+    r"procedures?|ideas?|observations?|limitations?|gaps?|challenges?|algorithms?|systems?|pipelines?|designs?|"
+    r"narratives?|views?|beliefs?|assumptions?|claims?|notions?|hypothes[ie]s|paradigms?|trends?)\b",
     re.IGNORECASE,
 )
 _DEMONSTRATIVE_SUBJECT = re.compile(
@@ -94,6 +95,7 @@ class Candidate:
     sentence: str
     role: str  # "finding" | "method" | "background"
     relevance: float = 0.0
+    cosine: float = 0.0
     score: float = 0.0
     vector: object = field(default=None, repr=False)
 

@@ -148,11 +148,18 @@ class AskSettings(BaseModel):
         "(a cheap first gate; the relevance model decides the rest).",
     )
     min_relevance: float = Field(
-        0.75,
+        0.6,
         ge=0,
         le=1,
-        description="Relevance-model probability a sentence needs to be quoted; no sentence above it = refusal "
-        "(chosen on the tuning half of the gold questions).",
+        description="Relevance-model probability a sentence needs to be quoted (chosen on the tuning half of the "
+        "gold questions).",
+    )
+    min_answerability: float = Field(
+        0.95,
+        ge=0,
+        le=2,
+        description="The question is answered only when some quotable sentence has relevance + 0.5 x cosine "
+        "similarity at or above this; otherwise it is refused (chosen on the tuning half).",
     )
     scored_sentences: int = Field(
         32, ge=1, description="Candidate sentences (closest by cosine) the relevance model scores per question."

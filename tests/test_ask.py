@@ -236,3 +236,10 @@ def test_generic_family_names_do_not_trigger_the_name_check():
     texts = ["GPT-4 and GPT-3.5 are compared with Llama 2 on reasoning."]
     assert missing_names("How do GPT-family models compare with Llama-style models?", texts) == []
     assert missing_names("How does Mixtral-8x7B compare with GPT-family models?", texts) == ["Mixtral-8x7B"]
+
+
+def test_refuses_when_answerability_is_under_the_bar(make_assistant):
+    rel = FixedRelevance({"sparse masks": 0.7})
+    a = make_assistant(PAPERS, relevance=rel, ask={"min_relevance": 0.5, "min_answerability": 1.9})
+    answer = a.ask("merging fine-tuned models with sparse masks", mode="extractive")
+    assert answer.refused and "below 1.9" in answer.reason and answer.addressing == []
