@@ -120,8 +120,10 @@ def _disagreements(statements: list[Statement], numbers: dict[str, int]) -> list
         for b in statements[i + 1 :]:
             if not a.citations or not b.citations or a.citations[0] == b.citations[0]:
                 continue
+            if a.group is None or a.group != b.group:  # only statements that say related things
+                continue
             shared = content_stems(a.text) & content_stems(b.text)
-            if len(shared) >= 3 and direction_conflicts(a.text, b.text):
+            if len(shared) >= 5 and direction_conflicts(a.text, b.text):
                 na, nb = numbers.get(a.citations[0]), numbers.get(b.citations[0])
                 if na and nb:
                     out.append(f"The papers disagree here: [{na}] and [{nb}] report opposite directions.")
@@ -238,8 +240,10 @@ class AskPipeline:
         t = time.perf_counter()
         on_point = self._on_point(question, sources)
         timings["relevance"] = time.perf_counter() - t
-        answer.addressing = list(dict.fromkeys(c.paper_id for c in on_point))
-        answerability = max((c.relevance + ANSWERABILITY_COSINE * c.cosine for c in on_point), default=0.0)
+        strength = {c: c.relevance + ANSWERABILITY_COSINE * c.cosine for c in on_point}
+        answerability = max(strength.values(), default=0.0)
+        # Papers that address the question: those with a sentence over the answerability bar.
+        answer.addressing = list(dict.fromkeys(c.paper_id for c in on_point if strength[c] >= cfg.min_answerability))
         if not on_point or answerability < cfg.min_answerability:
             answer.reason = (
                 f"no sentence of the {len(sources)} closest papers answers the question "
@@ -507,8 +511,8 @@ class AskPipeline:
             answer.mode = "generative"
         cited = len(numbers)
         n = len(answer.addressing) or cited
-        lead = f"{n} of the {len(answer.sources)} closest papers address this question"
-        lead += f"; {cited} {'is' if cited == 1 else 'are'} quoted below." if cited < n else "."
+        lead = f"{n} of the {len(answer.sources)} closest papers {'addresses' if n == 1 else 'address'} this question"
+        lead += f"; {cited} {'is' if cited == 1 else 'are'} quoted below." if cited != n else "."
         tail = []
         disagreements = _disagreements([s for s in statements if s.supported], numbers)
         if disagreements:
