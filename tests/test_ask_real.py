@@ -15,6 +15,7 @@ pytestmark = pytest.mark.slow
 
 def _check_citations(answer, hits):
     retrieved = {h.paper_id for h in hits}
+    assert set(answer.sources) <= retrieved  # the candidate papers are the retrieved ones
     numbers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
     assert numbers == {r.n for r in answer.references}
     for ref in answer.references:
@@ -29,8 +30,9 @@ def test_ask_answers_with_valid_citations(real_assistant):
     answer = real_assistant.ask(q)
     assert not answer.refused, answer.reason
     assert answer.mode in ("generative", "extractive")
-    assert answer.model and "Gemma" in answer.model
-    _check_citations(answer, real_assistant.search(q, real_assistant.settings.ask.k).hits)
+    if answer.mode == "generative" or "no generated statement" in (answer.reason or ""):
+        assert answer.model and "Gemma" in answer.model
+    _check_citations(answer, real_assistant.search(q, real_assistant.settings.ask.candidate_papers).hits)
     assert any("recall" in st.text.lower() for st in answer.statements if st.supported)
     assert {"retrieval", "total"} <= answer.timings.keys()
 
@@ -47,8 +49,10 @@ def test_extractive_mode_outright(real_assistant):
     assert answer.mode == "extractive" and not answer.refused
     papers = {p.id: p for p in real_assistant.index.papers([r.paper_id for r in answer.references])}
     for st in answer.statements:
-        assert st.text in papers[st.citations[0]].abstract
-    _check_citations(answer, real_assistant.search(q, real_assistant.settings.ask.k).hits)
+        assert " ".join(st.text.split()) in " ".join(papers[st.citations[0]].abstract.split())  # verbatim
+        assert st.relevance is not None and st.relevance >= real_assistant.settings.ask.min_relevance
+    assert 1 <= len(answer.statements) <= real_assistant.settings.ask.max_statements
+    _check_citations(answer, real_assistant.search(q, real_assistant.settings.ask.candidate_papers).hits)
 
 
 def test_prompt_injection_with_the_real_model(tmp_path):

@@ -80,7 +80,9 @@ def test_ask_through_the_server(server_url, real_assistant):
     answer = a.ask("how does RL affect knowledge recall?")
     assert not answer.refused
     assert answer.model and server_url in answer.model
-    retrieved = {h.paper_id for h in a.search("how does RL affect knowledge recall?", settings.ask.k).hits}
+    retrieved = {
+        h.paper_id for h in a.search("how does RL affect knowledge recall?", settings.ask.candidate_papers).hits
+    }
     assert {r.paper_id for r in answer.references} <= retrieved
 
 
