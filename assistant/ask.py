@@ -464,7 +464,10 @@ class AskPipeline:
     def _extract(self, on_point: list[Candidate]) -> list[Statement]:
         """The on-point sentences to quote, grouped by what they say (verbatim: supported by construction)."""
         cfg = self.settings.ask
-        chosen = select(on_point, cfg.min_relevance, limit=cfg.max_statements, per_paper=cfg.per_paper)
+        pool = on_point
+        if cfg.quote_bar > 0:  # quote only sentences whose relevance + 0.5 x similarity clears this bar
+            pool = [c for c in on_point if c.relevance + ANSWERABILITY_COSINE * c.cosine >= cfg.quote_bar]
+        chosen = select(pool, cfg.min_relevance, limit=cfg.max_statements, per_paper=cfg.per_paper)
         out = []
         for g, members in enumerate(group(chosen)):
             for c in members:

@@ -161,6 +161,13 @@ class AskSettings(BaseModel):
         description="The question is answered only when some quotable sentence has relevance + 0.5 x cosine "
         "similarity at or above this; otherwise it is refused (chosen on the tuning half).",
     )
+    quote_bar: float = Field(
+        0.95,
+        ge=0,
+        le=2,
+        description="A quoted sentence also needs relevance + 0.5 x similarity at or above this (0 = off; "
+        "0.95 = the answerability bar, chosen on the tuning half).",
+    )
     scored_sentences: int = Field(
         32, ge=1, description="Candidate sentences (closest by cosine) the relevance model scores per question."
     )

@@ -229,6 +229,7 @@ def make_assistant(settings_factory):
     def make(papers=(), *, llm=None, judge=None, embedder=None, relevance=None, **sections):
         # The fakes' scores are not calibrated: the answerability bar is off unless a test sets it.
         sections.setdefault("ask", {}).setdefault("min_answerability", 0.0)
+        sections["ask"].setdefault("quote_bar", 0.0)
         a = Assistant(
             settings_factory(**sections),
             embedder=embedder or HashEmbedder(),

@@ -243,3 +243,11 @@ def test_refuses_when_answerability_is_under_the_bar(make_assistant):
     a = make_assistant(PAPERS, relevance=rel, ask={"min_relevance": 0.5, "min_answerability": 1.9})
     answer = a.ask("merging fine-tuned models with sparse masks", mode="extractive")
     assert answer.refused and "below 1.9" in answer.reason and answer.addressing == []
+
+
+def test_quote_bar_keeps_only_strong_sentences(make_assistant):
+    rel = FixedRelevance({"sparse masks": 0.9, "Task arithmetic adds": 0.55})
+    a = make_assistant(PAPERS, relevance=rel, ask={"min_relevance": 0.5, "quote_bar": 0.9})
+    answer = a.ask("how are fine-tuned models merged?", mode="extractive")
+    kept = [s for s in answer.statements if s.supported]
+    assert [s.citations for s in kept] == [["breadcrumbs-2023"]]  # 0.55 + 0.5 x cosine stays under 0.9
