@@ -1,8 +1,9 @@
-"""Support-judge throughput (pairs per second), side by side in one process.
+"""Support-judge and relevance-model throughput (pairs per second), side by side in one process.
 
 Scores the same (abstract, statement) pairs, the project's judge cases against their full
-abstracts, with the shipped judge at several window budgets, and the cosine baseline, warm
-(after one untimed pass), and prints pairs/s and the speed ratio to the shipped setting.
+abstracts, with the shipped judge on ONNX Runtime (the default) and on torch (the reference) at
+several window budgets, the cosine baseline, and the relevance model on (question, sentence)
+pairs on both backends; warm (after one untimed pass); prints pairs/s and the ratio to the first row.
 Run: python benchmarks/judge_speed.py [--artifact DIR] [--pairs N] [--threads N] [--windows 8 4 2]
 """
 
@@ -35,17 +36,29 @@ def main() -> None:
     abstracts = {p.title: p.abstract for p in read_papers(bundled_corpus_paths())}
     cases, _ = gold.judge_cases(gold.data_dir(), abstracts)
     pairs = [(c.source, c.statement) for c in cases][: args.pairs]
-    judge = CrossEncoderJudge(artifact_dir=args.artifact)
+    judges = {b: CrossEncoderJudge(artifact_dir=args.artifact, backend=b) for b in ("onnx", "torch")}
+    judge = judges["onnx"]
     shipped = judge.max_windows
     print(f"{len(pairs)} pairs (full abstracts), torch threads {threads}, shipped max_windows {shipped}")
     rows = []
     for windows in [shipped, *[w for w in args.windows if w != shipped]]:
-        judge.max_windows = windows
-        judge.score(pairs[:16])  # warm
+        for backend, j in judges.items():
+            j.max_windows = windows
+            j.score(pairs[:16])  # warm
+            t = time.perf_counter()
+            j.score(pairs)
+            rows.append((f"judge {backend}, {windows} windows", len(pairs) / (time.perf_counter() - t)))
+            j.max_windows = shipped
+    from assistant.judge.relevance import RelevanceModel
+    from assistant.text import split_sentences
+
+    sentences = [s for source, _ in pairs for s in split_sentences(source)][: len(pairs) * 2]
+    for backend in ("onnx", "torch"):
+        rel = RelevanceModel(backend=backend)
+        rel.score("how are fine-tuned models merged?", sentences[:16])
         t = time.perf_counter()
-        judge.score(pairs)
-        rows.append((f"cross-encoder, {windows} windows", len(pairs) / (time.perf_counter() - t)))
-    judge.max_windows = shipped
+        rel.score("how are fine-tuned models merged?", sentences)
+        rows.append((f"relevance {backend} (sentences)", len(sentences) / (time.perf_counter() - t)))
     sim = judge.similarity
     sim.max_cosine(pairs[:16])
     t = time.perf_counter()
@@ -53,7 +66,7 @@ def main() -> None:
     rows.append(("cosine baseline", len(pairs) / (time.perf_counter() - t)))
     base = rows[0][1]
     for name, rate in rows:
-        print(f"{name:<28} {rate:7.1f} pairs/s   x{rate / base:.2f}")
+        print(f"{name:<34} {rate:7.1f} pairs/s   x{rate / base:.2f}")
 
 
 if __name__ == "__main__":
