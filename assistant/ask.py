@@ -289,7 +289,7 @@ class AskPipeline:
             return []
         # Cheap first cut (words shared with the question, retrieved passage, paper rank) to
         # twice the scored number; cosine picks the scored ones; the relevance model decides.
-        cands = _lexical_cut(question, cands, sources, 2 * cfg.scored_sentences)
+        cands = _lexical_cut(question, cands, sources, cfg.prefilter * cfg.scored_sentences)
         embedder = self.index.embedder
         vectors = _sentence_vectors(embedder, [c.text for c in cands])
         query = np.asarray(embedder.embed_query(question), dtype=np.float32)

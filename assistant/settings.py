@@ -174,6 +174,13 @@ class AskSettings(BaseModel):
     title_context: bool = Field(
         True, description="The relevance model reads each candidate sentence after its paper's title."
     )
+    prefilter: int = Field(
+        1,
+        ge=1,
+        le=8,
+        description="A cheap lexical cut keeps this many times scored_sentences candidates for embedding "
+        "(1 = embed only the scored ones: faster, a little less recall).",
+    )
     per_paper: int = Field(2, ge=1, le=5, description="Statements quoted from one paper at most.")
     passages: int = Field(1, ge=1, le=5, description="Best passages of each source shown to the model.")
     check_names: bool = Field(
