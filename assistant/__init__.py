@@ -38,6 +38,7 @@ __all__ = [
     "Settings",
     "Statement",
     "StoreError",
+    "StoreLockedError",
     "ThresholdCheck",
 ]
 
@@ -78,6 +79,7 @@ from .errors import (
     QueryError,
     ReviewError,
     StoreError,
+    StoreLockedError,
 )
 
 

@@ -100,14 +100,41 @@ class Assistant:
         return read_papers(chosen, existing=existing)
 
     def ingest(
-        self, paths: Sequence[str | Path] | None = None, *, rebuild: bool = False, progress: Progress | None = None
+        self,
+        paths: Sequence[str | Path] | None = None,
+        *,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        strict: bool = False,
+        wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
     ) -> IngestReport:
-        """Index papers from files (default: configured/bundled corpus); incremental."""
-        if self._index is None or rebuild:
-            self._open_index(create=True, rebuild=rebuild)
-        assert self._index is not None
-        papers = self.read_corpus(paths)  # parse everything before writing anything
-        return self._index.ingest(papers, progress=progress or self._progress)
+        """Index papers from files (default: configured/bundled corpus); incremental.
+
+        Every file is read and validated before the index is touched: a bad record is skipped
+        with a warning (``strict``: its file is refused). One writer at a time: the writers'
+        lock is held from id allocation to the last commit; another ingest makes this one wait
+        (``on_wait`` is told once) or, with ``wait=False``, fail with ``StoreLockedError``.
+        ``rebuild`` builds a new index beside the old one and swaps it in when complete."""
+        from contextlib import nullcontext
+
+        from .corpus import assign_ids, bundled_corpus_paths, read_records
+        from .indexing.lock import writer_lock
+
+        chosen = [Path(p) for p in (paths or self.settings.paths.corpus)] or bundled_corpus_paths()
+        records = read_records(chosen, strict=strict)
+        if self._index is None and self._embedder is None:
+            from .indexing.embedding import load_embedder
+
+            self._embedder = load_embedder(self.settings.embedding)  # slow: loaded before taking the lock
+        # An injected store is this process's own; the lock is for the stores other processes can open.
+        lock = nullcontext() if self._store is not None else writer_lock(self.settings, wait=wait, on_wait=on_wait)
+        with lock:
+            if self._index is None or rebuild:
+                self._open_index(create=True, rebuild=rebuild)
+            assert self._index is not None
+            papers = sorted(assign_ids(records, self._index.existing_ids()), key=lambda p: p.id)
+            return self._index.ingest(papers, progress=progress or self._progress)
 
     def search(self, query: str, k: int | None = None, *, rerank: bool | None = None) -> SearchResult:
         """Papers for a query, best first, with their best passages.

@@ -399,6 +399,8 @@ class AskPipeline:
             # Sentence spans stay in the hits; labels in the prompt only invite tiny models to copy them.
             lines = " ".join(s.sentences[i] for i in sorted(shown) if not looks_like_instruction(s.sentences[i]))
             title = s.paper.title.replace("\n", " ")
+            if looks_like_instruction(title):  # a title is data too: one that gives orders is not shown
+                title = "(title withheld)"
             blocks.append(f"[{s.n}] {title}\n{lines}")
         return "\n".join(blocks)
 

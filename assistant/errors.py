@@ -8,9 +8,11 @@ and what to do next. The CLI prints it as one line on stderr and exits non-zero.
     ├── CorpusError          unreadable / malformed corpus file (names file and line)
     ├── StoreError           unreachable server, corrupt store
     │   ├── NoIndexError         no index where one was expected (run `review ingest`)
-    │   └── IndexMismatchError   index built by another embedder
+    │   ├── IndexMismatchError   index built by another embedder
+    │   └── StoreLockedError     another ingest holds the writers' lock (--no-wait)
     ├── QueryError           empty or unusable query
-    └── ModelError           LLM or embedder failed to load or to answer
+    ├── ModelError           LLM or embedder failed to load or to answer
+    └── RenderError          an outline could not be drawn (Graphviz `dot` missing or failing)
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ __all__ = [
     "ModelError",
     "NoIndexError",
     "QueryError",
+    "RenderError",
     "ReviewError",
     "StoreError",
+    "StoreLockedError",
 ]
 
 
@@ -59,9 +63,17 @@ class IndexMismatchError(StoreError):
     """The index was built with a different embedder than the configured one."""
 
 
+class StoreLockedError(StoreError):
+    """Another ingest is writing to this index and the caller chose not to wait."""
+
+
 class QueryError(ReviewError):
     """A query is empty or otherwise unusable."""
 
 
 class ModelError(ReviewError):
     """A model (embedder, LLM, judge) could not be loaded or failed to answer."""
+
+
+class RenderError(ReviewError):
+    """An outline could not be drawn as SVG/PNG: Graphviz `dot` is missing or failed."""

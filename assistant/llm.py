@@ -194,6 +194,14 @@ class OpenAICompatibleLLM(LLM):
         if not self.url.endswith("/v1"):
             self.url += "/v1"
         self.name = f"{settings.api_model}@{self.url}"
+        try:  # a malformed URL is a setting to fix, found before any work is done
+            url = httpx.URL(self.url)
+            if url.scheme not in ("http", "https") or not url.host:
+                raise httpx.InvalidURL("not an http(s) URL with a host")
+        except httpx.InvalidURL as exc:
+            raise ConfigError(
+                f"llm.url {settings.url!r} is not a valid URL ({exc}): use e.g. http://127.0.0.1:8080/v1"
+            ) from None
         self._client = httpx.Client(timeout=httpx.Timeout(300.0, connect=10.0))
 
     def _run(self, request: Request) -> Completion:

@@ -3,25 +3,35 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Limits every Paper must meet (checked when a corpus is read, so nothing stored can break a
+# later read): far above real papers, far below what would strain the store or the terminal.
+MAX_TITLE = 1_000
+MAX_ABSTRACT = 50_000
+MAX_COUNT = 2**31 - 1
+_Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+_Short = Annotated[str, Field(max_length=1_000)]
 
 
 class Paper(BaseModel):
     """One paper of the corpus: a stable id a user can type and cite, and its abstract."""
 
-    id: str = Field(description="Short, stable, human-readable id, e.g. 'breadcrumbs-2023'.")
-    title: str
-    abstract: str
-    date: str | None = Field(None, description="As precise as the source gives it: '2023-12-11', '2022-04', 'Jan 23'.")
-    year: int | None = Field(None, description="Only when the source states it.")
-    authors: list[str] = Field(default_factory=list)
-    author_count: int | None = None
-    organization: str | None = None
-    upvotes: int | None = None
-    url: str | None = None
-    sources: list[str] = Field(default_factory=list, description="Files (and lines) this paper was read from.")
+    id: str = Field(max_length=200, description="Short, stable, human-readable id, e.g. 'breadcrumbs-2023'.")
+    title: str = Field(max_length=MAX_TITLE)
+    abstract: str = Field(max_length=MAX_ABSTRACT)
+    date: str | None = Field(
+        None, max_length=100, description="As precise as the source gives it: '2023-12-11', '2022-04', 'Jan 23'."
+    )
+    year: int | None = Field(None, ge=1000, le=2100, description="Only when the source states it.")
+    authors: list[_Short] = Field(default_factory=list, max_length=10_000)
+    author_count: _Count | None = None
+    organization: _Short | None = None
+    upvotes: _Count | None = None
+    url: str | None = Field(None, max_length=2_000)
+    sources: list[_Short] = Field(default_factory=list, description="Files (and lines) this paper was read from.")
 
     def content_hash(self) -> str:
         """Hash of what gets embedded: a changed title or abstract means new chunks."""
@@ -98,6 +108,7 @@ class IngestReport(BaseModel):
     added: int
     updated: int
     unchanged: int
+    repaired: int = Field(0, description="Committed papers whose chunks did not match their content hash.")
     chunks_embedded: int
     seconds: float
 
@@ -244,8 +255,35 @@ class Outline(BaseModel):
 
         return outline_mermaid(self)
 
+    def to_dot(self) -> str:
+        """A Graphviz DOT digraph: topic, categories with study counts, studies linked by their ids."""
+        from .rendering import outline_dot
+
+        return outline_dot(self)
+
+    def to_svg(self) -> str:
+        """The outline drawn as SVG by Graphviz `dot` (RenderError when `dot` is not installed)."""
+        from .rendering import render_outline
+
+        return render_outline(self, "svg").decode("utf-8")
+
+    def to_png(self) -> bytes:
+        """The outline drawn as PNG by Graphviz `dot` (RenderError when `dot` is not installed)."""
+        from .rendering import render_outline
+
+        return render_outline(self, "png")
+
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
+
+    def _repr_svg_(self) -> str | None:
+        from .errors import RenderError
+
+        try:
+            svg = self.to_svg()
+        except RenderError:
+            return None  # no Graphviz: the notebook shows the Markdown
+        return svg[max(svg.find("<svg"), 0) :]  # the bare element, without the XML prolog, to embed in a page
 
 
 class ThresholdCheck(BaseModel):

@@ -1,14 +1,32 @@
-"""Rendering: answers and outlines as Markdown, Mermaid and text for the terminal and notebooks."""
+"""Rendering: answers and outlines as Markdown, Mermaid, Graphviz DOT and SVG/PNG, for the
+terminal, files and notebooks."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import textwrap
 from typing import TYPE_CHECKING
+
+from .errors import RenderError
 
 if TYPE_CHECKING:
     from .models import Answer, Outline, OutlineNode
 
-__all__ = ["answer_markdown", "check_summary", "outline_markdown", "outline_mermaid"]
+__all__ = [
+    "answer_markdown",
+    "check_summary",
+    "dot_executable",
+    "outline_dot",
+    "outline_markdown",
+    "outline_mermaid",
+    "render_outline",
+]
+
+IMAGE_FORMATS = ("svg", "png")
+DOT_TIMEOUT = 30.0
+NO_DOT = "Graphviz `dot` is not installed: apt-get install graphviz (or brew install graphviz), or use --format mermaid"
 
 
 def answer_markdown(answer: Answer) -> str:
@@ -111,3 +129,115 @@ def outline_mermaid(outline: Outline) -> str:
         lines.append("    " + clean(pid))
     emit(outline.tree, 4)
     return "\n".join(lines) + "\n"
+
+
+def _dot_text(text: str) -> str:
+    """``text`` as the inside of a DOT quoted string that Graphviz shows verbatim."""
+    text = "".join(ch for ch in " ".join(text.split()) if ch >= " ")  # control characters are invalid in SVG
+    # Graphviz reads backslash sequences (\n, \N, \G...) and &entities; in every string attribute.
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+
+
+def _dot_label(text: str, width: int, max_lines: int = 2) -> list[str]:
+    return textwrap.wrap(" ".join(text.split()) or "untitled", width, max_lines=max_lines, placeholder=" …")
+
+
+def _dot_attrs(label: list[str] | None = None, **attrs: str) -> str:
+    parts = []
+    if label is not None:
+        parts.append('label="' + "\\n".join(_dot_text(line) for line in label) + '"')
+    parts += [f'{key}="{_dot_text(value)}"' for key, value in attrs.items()]
+    return "[" + ", ".join(parts) + "]"
+
+
+def outline_dot(outline: Outline) -> str:
+    """A Graphviz digraph, left to right: topic -> categories (boxes with study counts) -> studies.
+
+    Each study is one node, linked to its id (``id`` and ``URL="#<paper_id>"``, full title as
+    tooltip); a study placed in two categories has two incoming edges.
+    """
+    titles = {r.paper_id: r.title for r in outline.references} | {s.paper_id: s.title for s in outline.studies}
+    lines = [
+        "digraph outline {",
+        '  graph [rankdir=LR, ranksep=0.35, nodesep=0.12, fontname="Helvetica"];',
+        '  node [fontname="Helvetica", fontsize=11];',
+        '  edge [arrowhead=none, color="#8a8a8a"];',
+        "  topic "
+        + _dot_attrs(
+            _dot_label(outline.tree.label, 30),
+            id="outline-topic",
+            shape="ellipse",
+            style="bold",
+            tooltip=outline.tree.description or outline.topic,
+        )
+        + ";",
+    ]
+    studies: dict[str, str] = {}  # paper id -> node name, in order of first placement
+    edges: list[tuple[str, str]] = []
+
+    def subtree_papers(node: OutlineNode) -> set[str]:
+        found = set(node.papers)
+        for child in node.children:
+            found |= subtree_papers(child)
+        return found
+
+    def place(name: str, node: OutlineNode) -> None:
+        for pid in node.papers:
+            study = studies.setdefault(pid, f"s{len(studies)}")
+            if (name, study) not in edges:
+                edges.append((name, study))
+
+    def emit(parent: str, node: OutlineNode, prefix: str) -> None:
+        for i, child in enumerate(node.children, 1):
+            num = f"{prefix}{i}"
+            name = "c" + num.replace(".", "_")
+            count = len(subtree_papers(child))
+            label = [*_dot_label(child.label, 30), f"{count} {'study' if count == 1 else 'studies'}"]
+            attrs = {"id": f"outline-category-{num}", "shape": "box", "style": "filled", "fillcolor": "#e8eef7"}
+            if child.description:
+                attrs["tooltip"] = child.description
+            lines.append(f"  {name} {_dot_attrs(label, **attrs)};")
+            edges.append((parent, name))
+            place(name, child)
+            emit(name, child, num + ".")
+
+    place("topic", outline.tree)
+    emit("topic", outline.tree, "")
+    for pid, name in studies.items():
+        title = titles.get(pid, pid)
+        label = [*_dot_label(title, 34), pid]
+        attrs = {"id": pid, "URL": f"#{pid}", "tooltip": title, "shape": "box", "style": "rounded", "fontsize": "10"}
+        lines.append(f"  {name} {_dot_attrs(label, **attrs)};")
+    lines += [f"  {a} -> {b};" for a, b in edges]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def dot_executable() -> str:
+    """The path of Graphviz `dot`, or a RenderError that says how to install it."""
+    path = shutil.which("dot")
+    if path is None:
+        raise RenderError(NO_DOT)
+    return path
+
+
+def render_outline(outline: Outline, fmt: str = "svg") -> bytes:
+    """The outline drawn by Graphviz `dot` as SVG or PNG bytes."""
+    if fmt not in IMAGE_FORMATS:
+        raise RenderError(f"unknown image format {fmt!r}: use svg or png")
+    exe = dot_executable()
+    try:
+        proc = subprocess.run(
+            [exe, f"-T{fmt}"], input=outline_dot(outline).encode(), capture_output=True, timeout=DOT_TIMEOUT
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RenderError(
+            f"Graphviz `dot` took more than {DOT_TIMEOUT:.0f} s to draw the outline: use --format mermaid"
+        ) from exc
+    except OSError as exc:
+        raise RenderError(f"cannot run Graphviz `dot` at {exe}: {exc.strerror or exc}") from exc
+    if proc.returncode != 0:
+        stderr = proc.stderr.decode("utf-8", errors="replace").splitlines()
+        first = next((line.strip() for line in stderr if line.strip()), f"exit code {proc.returncode}")
+        raise RenderError(f"Graphviz `dot` could not draw the outline: {first}")
+    return proc.stdout

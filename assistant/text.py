@@ -101,13 +101,39 @@ def content_stems(text: str, length: int = 6) -> set[str]:
 
 # ---------------------------------------------------------------- checks on a sentence
 
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b[^.]{0,40}\b(instructions?|prompts?|rules|above|previous)\b"
-    r"|\b(you must|you should|you are now|as an ai)\b"
-    r"|\b(say|respond with|reply with|output|print)\s*[\"'“]"
-    r"|\bcite\s*\[\d+\]",
-    re.IGNORECASE,
+# Prompt injection is text that talks to the model instead of about a study. Each pattern is
+# one way of doing that; any match is enough. They are written so that abstracts which merely
+# study instructions ("instruction-tuned models ignore some instructions") stay untouched:
+# the verb must address the reader ("ignore all previous ..."), not describe a model.
+_INSTRUCTION_PATTERNS = (
+    # "Ignore the instructions above", "forget all prior rules", "disregard the previous"
+    r"\b(ignore|disregard|forget|override|bypass)\s+(all|any|every|your|my|the|these|previous|prior|earlier|above|"
+    r"preceding)\b[^.]{0,40}\b(instructions?|prompts?|rules|guidelines|directions|directives)\b",
+    r"\b(ignore|disregard|forget)\s+((all|any|the)\s+)?(above|previous|prior|earlier|preceding)\b",
+    # "Disregard everything said earlier": an order, so at the start of a sentence or clause
+    r"(^|[.:;!?\n]\s*|\b(please|now|and|just)\s+)(ignore|disregard|forget)\s+(everything|all|anything)\b",
+    # addressing the model
+    r"\b(you must|you should|you are now|you will now|from now on|pretend (to be|you are)|"
+    r"as an ai (language )?(model|assistant)|you are (an? )?(ai|assistant|language model|chatbot|llm)\b)",
+    # fake system or role markers, and new orders
+    r"\b(new|updated|real|actual|additional) (instructions?|task|orders|rules)\s*:",
+    r"\b(system|developer|admin(istrator)?)\s+(note|override|instructions?)\b|\bsystem\s+(prompt|message)\s*:"
+    r"|\b(developer|god|jailbreak|dan|unrestricted) mode\b",
+    r"\bimportant\s*(system|note|notice|instruction|update)\b",
+    r"(^|\n)\s*(system|assistant|user|human)\s*:|<\|?(im_start|system|endoftext)\|?>|\[/?INST\]|###\s*instruction",
+    # orders about the answer itself
+    r"\b(say|respond with|reply with|answer with|output|print|write)\s*[\"'“«]",
+    r"\b(do not|don't|never)\s+(cite|mention|reveal|follow|tell|say)\b",
+    r"\bcite\s*\[\d+\]|\b(only|always)\s+cite\b",
+    # the same in other languages (German, French, Spanish, Italian, Portuguese, Russian, Chinese, Japanese)
+    r"\b(ignoriere|vergiss|missachte)\b[^.]{0,40}\b(anweisungen|alles|regeln|vorherigen?)\b",
+    r"\b(ignorez|ignore|oubliez|oublie)\s+(toutes|tout|les)\b",
+    r"\b(ignora|olvida|olvide|esqueça|esqueca|dimentica|ignore)\s+(todas?|todos|tutte|tutto|las|le)\b",
+    r"(игнорируй|забудь|проигнорируй)[^.]{0,40}(инструкции|указания|всё|все|предыдущие)",
+    r"(忽略|无视|忘记|忽视)[^。.]{0,10}(指令|指示|说明|提示|规则|以上|之前|上面)",
+    r"(指示|命令|以前|前)[^。.]{0,10}(無視|忘れ)",
 )
+_INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _INSTRUCTION_PATTERNS), re.IGNORECASE)
 
 
 def looks_like_instruction(sentence: str) -> bool:

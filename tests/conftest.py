@@ -88,6 +88,9 @@ class MemoryStore:
     def chunk_paper_ids(self):
         return {cid: c.paper_id for cid, (c, _, _) in self.chunks.items()}
 
+    def chunk_records(self):
+        return {cid: (c.paper_id, h) for cid, (c, _, h) in self.chunks.items()}
+
     def delete_chunks(self, paper_ids: Sequence[str]) -> None:
         gone = set(paper_ids)
         self.chunks = {cid: v for cid, v in self.chunks.items() if v[0].paper_id not in gone}

@@ -106,7 +106,7 @@ def test_bad_jsonl_is_one_clear_line_and_writes_nothing(env, tmp_path, content, 
     before = json.loads(run(env, "stats", "--json").stdout)["papers"]
     bad = tmp_path / "bad.jsonl"
     bad.write_text(content)
-    result = run(env, "ingest", str(bad))
+    result = run(env, "ingest", "--strict", str(bad))
     assert result.exit_code == 1
     assert "error:" in result.stderr and str(bad) in result.stderr and expected in result.stderr
     assert "Traceback" not in result.output
@@ -116,8 +116,11 @@ def test_bad_jsonl_is_one_clear_line_and_writes_nothing(env, tmp_path, content, 
 def test_bibtex_without_abstract(env, tmp_path):
     bib = tmp_path / "x.bib"
     bib.write_text("@article{a,\n  title = {Only a title}\n}\n")
-    result = run(env, "ingest", str(bib))
+    result = run(env, "ingest", "--strict", str(bib))
     assert result.exit_code == 1 and "abstract" in result.stderr and f"{bib}:1" in result.stderr
+    # Without --strict the entry is skipped, with a warning naming it, and nothing else happens.
+    result = run(env, "ingest", str(bib))
+    assert result.exit_code == 0 and f"skipped {bib}:1: entry @article{{a}} has no abstract" in result.stderr
 
 
 def test_missing_and_non_utf8_files(env, tmp_path):

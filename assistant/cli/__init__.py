@@ -39,6 +39,7 @@ def _global(
         str | None, typer.Option(help="sentence-transformers model name or path.", show_default=False)
     ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v info, -vv debug logs.")] = 0,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")] = False,
 ) -> None:
     """Global options (they override REVIEW_* variables and review.toml)."""
     state.overrides = {}
@@ -48,6 +49,7 @@ def _global(
         state.override("store", "url", store_url)
     state.override("embedding", "model", embedder)
     state.verbose = verbose
+    state.debug = debug
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler()
     handler.setLevel(level)

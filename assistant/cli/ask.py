@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import command, console_err, print_json, state
+from .common import clean, command, console_err, print_json, state
 
 
 def ask(
@@ -72,11 +72,11 @@ def ask(
         from rich.console import Console
         from rich.markdown import Markdown
 
-        Console().print(Markdown(answer.to_markdown()))
+        Console().print(Markdown(clean(answer.to_markdown())))
     else:
-        typer.echo(answer.to_markdown())
+        typer.echo(clean(answer.to_markdown()))
     if answer.refused and answer.reason:
-        console_err().print(f"[dim]{answer.reason}[/dim]")
+        console_err().print(answer.reason, style="dim", markup=False, highlight=False)
     elif answer.mode == "extractive":
         why = answer.reason or "extractive mode"
         console_err().print(

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any
 
 import typer
 
-__all__ = ["State", "command", "console_err", "fail", "print_json", "progress_bar", "state"]
+__all__ = ["State", "clean", "command", "console_err", "fail", "print_json", "progress_bar", "state"]
+
+# Terminal escape sequences (CSI, OSC, and the other ESC forms), then any control character
+# left, and the bidirectional overrides that reorder what a terminal shows.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[0-~]?|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: object) -> str:
+    """Corpus or user text made safe for a terminal: escape sequences and control characters removed."""
+    return _CONTROLS.sub("", _ESCAPES.sub("", str(text)))
 
 
 class State:
@@ -17,6 +28,7 @@ class State:
     def __init__(self) -> None:
         self.overrides: dict[str, Any] = {}
         self.verbose = 0
+        self.debug = False
 
     def override(self, section: str, key: str, value: Any) -> None:
         """Record a flag's value as a settings override (flags beat env and file)."""
@@ -38,6 +50,13 @@ class State:
             raise ConfigError(
                 f"invalid setting {where}: {err['msg']} (check flags, REVIEW_* variables and review.toml)"
             ) from exc
+        except Exception as exc:  # review.toml that is not TOML, a REVIEW_* value that is not JSON
+            import os
+
+            config = os.environ.get("REVIEW_CONFIG", "review.toml")
+            raise ConfigError(
+                f"cannot read the settings ({type(exc).__name__}: {exc}): fix {config} or the REVIEW_* variables"
+            ) from exc
 
     def assistant(self):
         """An Assistant on the resolved settings, with a progress bar for index builds."""
@@ -50,8 +69,10 @@ state = State()
 
 
 def command(func):
-    """Wrap a command: ReviewErrors become one red line on stderr and exit code 1."""
+    """Wrap a command: every error becomes one red line on stderr and exit code 1 (``--debug``: the traceback)."""
     import functools
+
+    import click
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -59,10 +80,22 @@ def command(func):
 
         try:
             return func(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
         except ReviewError as exc:
+            if state.debug:
+                raise
             fail(str(exc))
         except KeyboardInterrupt:
             fail("interrupted: the index is consistent; rerun the command to finish it", 130)
+        except RecursionError:
+            if state.debug:
+                raise
+            fail("input nested too deeply to process (RecursionError); rerun with --debug for the traceback")
+        except Exception as exc:
+            if state.debug:
+                raise
+            fail(f"unexpected {type(exc).__name__}: {exc} (a bug in review: rerun with --debug for the traceback)")
 
     return wrapper
 
@@ -75,8 +108,11 @@ def console_err():
 
 
 def fail(message: str, code: int = 1) -> None:
-    """One red line on stderr, then exit non-zero."""
-    console_err().print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+    """One red line on stderr, then exit non-zero (the message is text, never markup)."""
+    from rich.text import Text
+
+    line = " ".join(clean(message).split())
+    console_err().print(Text.assemble(("error:", "red"), " ", line), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -79,10 +79,10 @@ def eval_(
     markdown = result.to_markdown()
     if report:
         report.write_text(markdown, encoding="utf-8")
-        console_err().print(f"[dim]wrote {report}[/dim]")
+        console_err().print(f"wrote {report}", style="dim", markup=False, highlight=False)
     if json_file:
         json_file.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        console_err().print(f"[dim]wrote {json_file}[/dim]")
+        console_err().print(f"wrote {json_file}", style="dim", markup=False, highlight=False)
     if json_out:
         print_json(result)
     else:

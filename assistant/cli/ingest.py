@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import command, console_err, print_json, progress_bar, state
+from .common import clean, command, console_err, print_json, progress_bar, state
 
 
 def ingest(
@@ -18,6 +18,12 @@ def ingest(
     ] = None,
     rebuild: Annotated[
         bool, typer.Option(help="Drop the index and build it anew (e.g. after changing the embedder).")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Refuse a file with any bad record (default: skip the record with a warning).")
+    ] = False,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Fail at once when another ingest holds the store's lock.")
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
@@ -33,8 +39,14 @@ def ingest(
     """
     a = state.assistant()
     bar = progress_bar("embedding papers")
+
+    def on_wait(message: str) -> None:
+        console_err().print(clean(message), markup=False, highlight=False)
+
     try:
-        report = a.ingest(files or None, rebuild=rebuild, progress=bar)
+        report = a.ingest(
+            files or None, rebuild=rebuild, progress=bar, strict=strict, wait=not no_wait, on_wait=on_wait
+        )
     finally:
         bar.close()
     if json_out:
@@ -42,8 +54,10 @@ def ingest(
         return
     console_err().print(
         f"{report.papers_seen} papers: {report.added} added, {report.updated} updated, "
-        f"{report.unchanged} unchanged; {report.chunks_embedded} chunks embedded in {report.seconds:.1f}s",
+        f"{report.unchanged} unchanged{f', {report.repaired} repaired' if report.repaired else ''}; "
+        f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f}s",
         highlight=False,
+        markup=False,
     )
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import command, print_json, state
+from .common import clean, command, print_json, state
 
 
 def search(
@@ -45,12 +45,12 @@ def search(
         typer.echo("no matching papers")
     for i, hit in enumerate(result.hits, 1):
         date = f" ({hit.date})" if hit.date else ""
-        typer.secho(f"{i:>2}. {hit.title}{date}", bold=True)
+        typer.secho(clean(f"{i:>2}. {hit.title}{date}"), bold=True)
         rel = f"  relevance {hit.relevance:.2f}" if hit.relevance is not None else ""
         typer.echo(f"    {hit.paper_id}  score {hit.score:.4f}{rel}")
         for p in hit.passages[:1]:
             text = p.text if len(p.text) <= 300 else p.text[:297] + "..."
-            typer.echo(f"    [s{p.sentence_start + 1}-{p.sentence_end}] {text}")
+            typer.echo(clean(f"    [s{p.sentence_start + 1}-{p.sentence_end}] {text}"))
 
 
 def show(
@@ -65,7 +65,8 @@ def show(
     if json_out:
         print_json(paper)
         return
-    typer.secho(paper.title, bold=True)
+    # Corpus text is data: a title's escape sequences must not drive the user's terminal.
+    typer.secho(clean(paper.title), bold=True)
     meta = [paper.id]
     if paper.date:
         meta.append(paper.date)
@@ -75,10 +76,10 @@ def show(
         meta.append(f"{paper.author_count} authors")
     if paper.upvotes is not None:
         meta.append(f"{paper.upvotes} upvotes")
-    typer.echo(" | ".join(meta))
-    typer.echo("sources: " + ", ".join(paper.sources))
+    typer.echo(clean(" | ".join(meta)))
+    typer.echo(clean("sources: " + ", ".join(paper.sources)))
     typer.echo("")
-    typer.echo(paper.abstract)
+    typer.echo(clean(paper.abstract))
 
 
 def register(app: typer.Typer) -> None:

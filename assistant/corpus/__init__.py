@@ -3,9 +3,10 @@
     read_papers([Path("refs.bib"), Path("more.jsonl")], existing=index_ids) -> list[Paper]
 
 Formats go by file extension: ``.txt`` Daily Papers dumps, ``.jsonl``/``.json`` JSON Lines,
-``.bib`` BibTeX. The same paper read from several files (matched by normalized title) becomes
-one record that lists every place it came from. Every problem with a file is a
-``CorpusError`` naming the file, and the line when there is one.
+``.bib`` BibTeX. The same paper read from several files (matched by normalized title and
+normalized abstract) becomes one record that lists every place it came from. Every problem
+with a file is a ``CorpusError`` naming the file, and the line when there is one; a bad record
+is skipped with a warning naming it, or fails its file when ``strict``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from assistant.corpus import bibtex, dailypapers, jsonl
-from assistant.corpus.ids import assign_ids, base_id, normalize_title
+from assistant.corpus.ids import assign_ids, base_id, dedup_key, normalize_title
+from assistant.corpus.records import Problems
 from assistant.errors import CorpusError
 from assistant.models import Paper
 
@@ -28,11 +30,12 @@ __all__ = [
     "normalize_title",
     "read_file",
     "read_papers",
+    "read_records",
 ]
 
 logger = logging.getLogger(__name__)
 
-_PARSERS: dict[str, Callable[[str, Path], list[Paper]]] = {
+_PARSERS: dict[str, Callable[[str, Path, Problems], list[Paper]]] = {
     ".txt": dailypapers.parse,
     ".jsonl": jsonl.parse,
     ".json": jsonl.parse,
@@ -64,15 +67,17 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
-def read_file(path: Path) -> list[Paper]:
-    """Papers of one file, in file order, duplicates and ids not yet resolved."""
+def read_file(path: Path, problems: Problems = None) -> list[Paper]:
+    """Papers of one file, in file order, duplicates and ids not yet resolved.
+
+    A bad record fails the file, or is skipped and added to ``problems`` when that is a list."""
     path = Path(path)
     parser = _PARSERS.get(path.suffix.lower())
     if not path.exists():
         raise CorpusError("file not found; check the path", path=path)
     if parser is None:
         raise CorpusError(f"unsupported file type {path.suffix or '(none)'!r}; supported: {_FORMATS}", path=path)
-    papers = parser(_read_text(path), path)
+    papers = parser(_read_text(path), path, problems)
     if not papers:
         logger.warning("%s: no papers in this file", path)
     return papers
@@ -100,10 +105,17 @@ def _richness(paper: Paper) -> tuple[int, ...]:
 
 def _merge(group: Sequence[Paper]) -> Paper:
     best = max(group, key=_richness)  # max() keeps the first of equals: file order decides
-    if len({p.abstract for p in group}) > 1:
-        logger.debug(
-            "%r: abstracts differ between %s; keeping %s", best.title, [p.sources for p in group], best.sources
+    where = ", ".join(s for p in group for s in p.sources)
+    if len({(p.title, p.abstract) for p in group}) > 1:
+        # Not the very same text: say so, a user may not want these to be one paper.
+        logger.warning(
+            "merged %d entries as one paper %r (%s): titles and abstracts match once normalised",
+            len(group),
+            best.title[:80],
+            where,
         )
+    else:
+        logger.info("merged %d copies of %r (%s)", len(group), best.title[:80], where)
     update: dict[str, object] = {}
     for field in ("id", "authors", "author_count", "organization", "url"):
         if not getattr(best, field):
@@ -116,20 +128,32 @@ def _merge(group: Sequence[Paper]) -> Paper:
 
 
 def merge_duplicates(papers: Iterable[Paper]) -> list[Paper]:
-    """One record per normalized title, in first-seen order, keeping all sources."""
+    """One record per normalized title and abstract, in first-seen order, keeping all sources."""
     groups: dict[str, list[Paper]] = {}
     for paper in papers:
-        groups.setdefault(normalize_title(paper.title), []).append(paper)
-    return [_merge(group) for group in groups.values()]
+        groups.setdefault(dedup_key(paper), []).append(paper)
+    return [_merge(group) if len(group) > 1 else group[0] for group in groups.values()]
 
 
-def read_papers(paths: Sequence[Path], existing: dict[str, str] | None = None) -> list[Paper]:
-    """Read, deduplicate and id every paper of ``paths``; sorted by id.
+def read_records(paths: Sequence[Path], *, strict: bool = False) -> list[Paper]:
+    """Read, validate and deduplicate every paper of ``paths``, ids not yet assigned.
 
-    ``existing`` maps normalized title -> id for papers already indexed: they keep that id.
+    A bad record is skipped with a warning naming its file and line; ``strict`` fails its file instead.
     """
     files = _expand(paths)
-    records = [paper for path in files for paper in read_file(path)]
-    papers = assign_ids(merge_duplicates(records), existing)
+    problems: list[CorpusError] | None = None if strict else []
+    records = [paper for path in files for paper in read_file(path, problems)]
+    for problem in problems or []:
+        logger.warning("skipped %s", problem)
+    papers = merge_duplicates(records)
     logger.info("read %d entries from %d files: %d papers", len(records), len(files), len(papers))
+    return papers
+
+
+def read_papers(paths: Sequence[Path], existing: dict[str, str] | None = None, *, strict: bool = False) -> list[Paper]:
+    """Read, validate, deduplicate and id every paper of ``paths``; sorted by id.
+
+    ``existing`` maps keys to ids for papers already indexed (``ids.id_map``): they keep that id.
+    """
+    papers = assign_ids(read_records(paths, strict=strict), existing)
     return sorted(papers, key=lambda p: p.id)

@@ -27,6 +27,7 @@ from pylatexenc.latexwalker import LatexMacroNode
 from pylatexenc.latexwalker import get_default_latex_context_db as get_default_walker_context_db
 from pylatexenc.macrospec import MacroSpec
 
+from assistant.corpus.records import Problems, new_paper, report
 from assistant.errors import CorpusError
 from assistant.models import Paper
 
@@ -204,16 +205,19 @@ def _paper(entry: model.Entry, strings: dict[str, str], path: Path) -> Paper:
     year = int(year_match.group()) if year_match else None
     date = fields.get("date", "").strip() or _year_month(year, fields.get("month", ""))
     url = fields.get("url", "").strip() or (f"https://doi.org/{_doi(fields['doi'])}" if fields.get("doi") else None)
-    return Paper(
-        id=entry.key,
-        title=title,
-        abstract=abstract,
-        year=year,
-        date=date,
-        authors=authors,
-        url=url,
-        sources=[f"{path.name}:{line}"],
-    )
+    try:
+        return new_paper(
+            id=entry.key,
+            title=title,
+            abstract=abstract,
+            year=year,
+            date=date,
+            authors=authors,
+            url=url,
+            sources=[f"{path.name}:{line}"],
+        )
+    except ValueError as e:
+        raise CorpusError(f"entry {label}: {e}", path=path, line=line) from None
 
 
 def _doi(value: str) -> str:
@@ -225,12 +229,14 @@ def _year_month(year: int | None, month: str) -> str | None:
     if year is None:
         return None
     month = month.strip().lower()
-    number = int(month) if month.isdigit() else _MONTHS.get(month[:3])
+    number = int(month) if month.isdecimal() and len(month) <= 2 else _MONTHS.get(month[:3])
     return f"{year}-{number:02d}" if number and 1 <= number <= 12 else str(year)
 
 
-def parse(text: str, path: Path) -> list[Paper]:
-    """Papers of one BibTeX file, in file order, with ``id`` set to the entry key."""
+def parse(text: str, path: Path, problems: Problems = None) -> list[Paper]:
+    """Papers of one BibTeX file, in file order, with ``id`` set to the entry key.
+
+    A bad entry fails the file, or is skipped and added to ``problems`` when that is a list."""
     path = Path(path)
     if (nul := text.find("\0")) != -1:
         line = text.count("\n", 0, nul) + 1
@@ -243,7 +249,8 @@ def parse(text: str, path: Path) -> list[Paper]:
             # A repeated key is no error: the first field wins, and read_papers sorts out repeated ids.
             block = block.ignore_error_block
         if isinstance(block, model.ParsingFailedBlock):
-            raise _failure(block, path)
+            report(_failure(block, path), problems)
+            continue
         if isinstance(block, model.ImplicitComment) and (m := _STRAY_ENTRY.search(block.comment)):
             line = (block.start_line or 0) + 1 + block.comment.count("\n", 0, m.start())
             raise CorpusError(f"@{m.group(1)}: expected '{{' after the entry type", path=path, line=line)
@@ -252,5 +259,8 @@ def parse(text: str, path: Path) -> list[Paper]:
                 block.key, block.value, strings, block, (block.start_line or 0) + 1, path
             )
         elif isinstance(block, model.Entry):
-            papers.append(_paper(block, strings, path))
+            try:
+                papers.append(_paper(block, strings, path))
+            except CorpusError as e:
+                report(e, problems)
     return papers

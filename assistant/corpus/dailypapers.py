@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date as Date
 from pathlib import Path
 
+from assistant.corpus.records import Problems, new_paper, report
 from assistant.errors import CorpusError
 from assistant.models import Paper
 
@@ -32,10 +33,10 @@ __all__ = ["parse"]
 logger = logging.getLogger(__name__)
 
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
-_AUTHORS = re.compile(r"•\s*(\d+)\s+authors?", re.IGNORECASE)
+_AUTHORS = re.compile(r"•\s*(\d{1,12})\s+authors?", re.IGNORECASE)
 _SEPARATOR = "·"
 # "Apr 15, 2022", "Jan 23", "Nov 8 2", "Jul 3, 2024 3": the last number is the upvote count.
-_DATE = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:,\s*(\d{4}))?(?:\s+(\d+))?")
+_DATE = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:,\s*(\d{4}))?(?:\s+(\d{1,12}))?")
 # The longest real title is ~140 characters, the shortest abstract ~1,400.
 _MAX_TITLE = 300
 _MIN_ABSTRACT = 200
@@ -83,8 +84,9 @@ def _first_entry(lines: list[_Line]) -> int:
 
 
 class _Parser:
-    def __init__(self, text: str, path: Path) -> None:
+    def __init__(self, text: str, path: Path, problems: Problems = None) -> None:
         self.path = path
+        self.problems = problems
         raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         self.lines = [_Line(n, s.strip()) for n, s in enumerate(raw, 1) if s.strip()]
         self.i = 0
@@ -109,10 +111,12 @@ class _Parser:
             logger.debug("%s: skipped page chrome %r", self.path, skipped)
         papers: list[Paper] = []
         while self.peek() is not None:
-            papers.append(self.entry())
+            paper = self.entry()
+            if paper is not None:
+                papers.append(paper)
         return papers
 
-    def entry(self) -> Paper:
+    def entry(self) -> Paper | None:
         title = self.lines[self.i]
         if len(title.text) > _MAX_TITLE or _is_metadata(title.text):
             raise self.error("expected a paper title here (is an abstract split over several lines?)", title)
@@ -126,7 +130,11 @@ class _Parser:
         self.i += 2
         source = f"{self.path.name}:{title.number}"
         fields = {"id": "", "title": title.text, "abstract": abstract.text, "sources": [source]}
-        return Paper.model_validate(fields | self.metadata())
+        try:
+            return new_paper(**(fields | self.metadata()))
+        except ValueError as e:  # the entry is read to its end: a skipped one does not shift the next
+            report(self.error(f"paper {title.text[:60]!r}: {e}", title), self.problems)
+            return None
 
     def metadata(self) -> dict[str, object]:
         """Consume the optional author count / organisation, '·' and date lines."""
@@ -158,8 +166,11 @@ def _is_metadata(text: str) -> bool:
     return text == _SEPARATOR or _AUTHORS.fullmatch(text) is not None
 
 
-def parse(text: str, path: Path) -> list[Paper]:
-    """Papers of one Daily Papers dump, in file order, with ``id`` left empty."""
-    papers = _Parser(text, Path(path)).papers()
+def parse(text: str, path: Path, problems: Problems = None) -> list[Paper]:
+    """Papers of one Daily Papers dump, in file order, with ``id`` left empty.
+
+    An entry with a bad value fails the file, or is skipped and added to ``problems`` when that
+    is a list; a file whose layout is broken always fails (later entries could not be trusted)."""
+    papers = _Parser(text, Path(path), problems).papers()
     logger.debug("%s: %d entries", path, len(papers))
     return papers

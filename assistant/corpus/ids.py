@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from assistant.models import Paper
 from assistant.text import TITLE_STOPWORDS
 
-__all__ = ["assign_ids", "base_id", "is_valid_id", "normalize_title", "slugify"]
+__all__ = ["assign_ids", "base_id", "dedup_key", "id_map", "is_valid_id", "normalize_title", "slugify"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,23 @@ def normalize_title(title: str) -> str:
     text = re.sub(r"(?<=\w)['\u2019](?=\w)", "", text)  # "Don't" == "Dont"
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return " ".join(re.split(r"[\W_]+", text)).strip()
+
+
+def dedup_key(paper: Paper) -> str:
+    """Key for deduplication: the normalised title and the normalised abstract (a newline apart)."""
+    return f"{normalize_title(paper.title)}\n{normalize_title(paper.abstract)}"
+
+
+def id_map(papers: Iterable[Paper]) -> dict[str, str]:
+    """What ``assign_ids`` takes as ``existing``: each paper's dedup key -> its id, and its
+    normalised title -> its id when no other paper has that title (so a changed abstract keeps its id)."""
+    out: dict[str, str] = {}
+    by_title: dict[str, list[str]] = {}
+    for p in papers:
+        out[dedup_key(p)] = p.id
+        by_title.setdefault(normalize_title(p.title), []).append(p.id)
+    out.update({title: ids[0] for title, ids in by_title.items() if len(ids) == 1})
+    return out
 
 
 def slugify(text: str) -> str:
@@ -96,8 +113,9 @@ def _with_year(stem: str, year: int | None) -> str:
 
 
 def _fallback(title: str) -> str:
-    # Titles with no latin letters or digits at all still need a typable, stable id.
-    return "paper-" + hashlib.sha1(normalize_title(title).encode()).hexdigest()[:8]
+    # Titles with no latin letters or digits at all still need a typable, stable id; a title of
+    # punctuation alone ("???") normalises to nothing, so its own characters make the hash.
+    return "paper-" + hashlib.sha1((normalize_title(title) or title).encode()).hexdigest()[:8]
 
 
 def base_id(title: str, year: int | None = None) -> str:
@@ -136,14 +154,16 @@ def assign_ids(papers: Sequence[Paper], existing: dict[str, str] | None = None) 
     ids: dict[int, str] = {}
 
     # Order matters only among new papers fighting over one slug; sorting by title makes the
-    # winner independent of file order. Known papers first, then user ids, then generated.
+    # winner independent of file order. Known papers first (same title and abstract, then the
+    # same title alone: an edited abstract keeps its id), then user ids, then generated.
     order = sorted(range(len(papers)), key=lambda i: (normalize_title(papers[i].title), i))
     kept: set[str] = set()
-    for i in order:
-        known = existing.get(normalize_title(papers[i].title))
-        if known is not None and known not in kept:
-            ids[i] = known
-            kept.add(known)
+    for key in (dedup_key, lambda p: normalize_title(p.title)):
+        for i in order:
+            known = existing.get(key(papers[i]))
+            if i not in ids and known is not None and known not in kept:
+                ids[i] = known
+                kept.add(known)
     for i in order:
         if i in ids or not papers[i].id.strip():
             continue

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from assistant.corpus.records import Problems, new_paper, report
 from assistant.errors import CorpusError
 from assistant.models import Paper
 
@@ -75,10 +76,18 @@ def paper_from_object(obj: object, source: str) -> Paper:
         # "2023-12-11" or "Dec 11, 2023" states its year; "Jan 23" does not, and stays year-less.
         fields["year"] = int(m.group(1))
     fields["authors"] = _authors(obj.get("authors"))
-    return Paper(id=fields.pop("id", ""), sources=[source], **fields)
+    return new_paper(id=fields.pop("id", ""), sources=[source], **fields)
 
 
-def _parse_array(text: str, path: Path) -> list[Paper]:
+def _decode_error(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "malformed JSON: nested too deeply"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"malformed JSON ({exc.msg} at column {exc.colno})"
+    return f"malformed JSON ({exc})"  # ValueError: e.g. an integer with thousands of digits
+
+
+def _parse_array(text: str, path: Path, problems: Problems = None) -> list[Paper]:
     """A JSON array of paper objects, decoded item by item so errors can name the line."""
     decoder, papers = json.JSONDecoder(), []
     pos = text.index("[") + 1
@@ -97,10 +106,12 @@ def _parse_array(text: str, path: Path) -> list[Paper]:
             obj, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as e:
             raise CorpusError(f"malformed JSON: {e.msg}", path=path, line=e.lineno) from None
+        except (RecursionError, ValueError) as e:
+            raise CorpusError(_decode_error(e), path=path, line=line(pos)) from None
         try:
             papers.append(paper_from_object(obj, f"{path.name}:{line(pos)}"))
         except ValueError as e:
-            raise CorpusError(str(e), path=path, line=line(pos)) from None
+            report(CorpusError(str(e), path=path, line=line(pos)), problems)
         pos = skip_ws(end)
         if text.startswith(",", pos):
             pos = skip_ws(pos + 1)
@@ -111,23 +122,24 @@ def _parse_array(text: str, path: Path) -> list[Paper]:
     return papers
 
 
-def parse(text: str, path: Path) -> list[Paper]:
-    """Papers of one JSON Lines file (or one JSON array), with ``id`` as the file gives it."""
+def parse(text: str, path: Path, problems: Problems = None) -> list[Paper]:
+    """Papers of one JSON Lines file (or one JSON array), with ``id`` as the file gives it.
+
+    A bad record fails the file, or is skipped and added to ``problems`` when that is a list."""
     path = Path(path)
     if text.lstrip().startswith("["):
-        return _parse_array(text, path)
+        return _parse_array(text, path, problems)
     papers = []
     for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise CorpusError(
-                f"malformed JSON ({e.msg} at column {e.colno}); expected one object per line", path=path, line=n
-            ) from None
+        except (RecursionError, ValueError) as e:  # JSONDecodeError is a ValueError
+            report(CorpusError(f"{_decode_error(e)}; expected one object per line", path=path, line=n), problems)
+            continue
         try:
             papers.append(paper_from_object(obj, f"{path.name}:{n}"))
         except ValueError as e:
-            raise CorpusError(str(e), path=path, line=n) from None
+            report(CorpusError(str(e), path=path, line=n), problems)
     return papers

@@ -129,8 +129,23 @@ def judge_cases(folder: Path, abstracts_by_title: dict[str, str]) -> tuple[list[
 
 
 def outline_topics(folder: Path) -> list[dict]:
-    """[{topic, query, tree}] gold hierarchies."""
-    return json.loads((folder / "outline_gold.json").read_text(encoding="utf-8"))["topics"]
+    """[{topic, query, tree, split, in_scope, borderline}] gold hierarchies: ``outline_gold.json``
+    (the tuning half) then ``outline_gold_test.json`` (the frozen test half) when present.
+    ``in_scope`` defaults to the studies of the tree; ``borderline`` ids count neither way."""
+    topics = []
+    for name, split in (("outline_gold.json", "tune"), ("outline_gold_test.json", "test")):
+        path = folder / name
+        if not path.is_file():
+            continue
+        for topic in json.loads(path.read_text(encoding="utf-8"))["topics"]:
+            topic.setdefault("split", split)
+            topic.setdefault("borderline", [])
+            if "in_scope" not in topic:
+                from .outline_metrics import studies_under
+
+                topic["in_scope"] = sorted(studies_under(topic["tree"]))
+            topics.append(topic)
+    return topics
 
 
 def scifact_pairs(folder: Path | None, n: int, seed: int = 0) -> list[JudgeCase]:

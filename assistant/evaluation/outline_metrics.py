@@ -50,6 +50,7 @@ from typing import Any
 __all__ = [
     "coverage",
     "node_path_prf",
+    "on_topic_precision",
     "score_outline",
     "sibling_coherence",
     "sibling_problems",
@@ -296,13 +297,28 @@ def tree_invariants(tree: Tree) -> list[str]:
     return out
 
 
-def score_outline(pred_tree: Tree, gold_tree: Tree) -> dict[str, Any]:
+def on_topic_precision(pred_tree: Tree, in_scope: set[str], borderline: set[str] = frozenset()) -> float:
+    """Share of the studies placed in the predicted tree (its top-level "Other" excluded) that
+    belong to the topic; ``borderline`` studies count neither way."""
+    placed = studies_under(_without_other(pred_tree)) - set(borderline)
+    if not placed:
+        return 0.0
+    return len(placed & set(in_scope)) / len(placed)
+
+
+def score_outline(
+    pred_tree: Tree, gold_tree: Tree, *, in_scope: list[str] | None = None, borderline: list[str] | None = None
+) -> dict[str, Any]:
     """Every metric of one predicted tree against its gold tree, plus what the scores rest on:
     {precision, recall, f1, precision_in_gold, coverage, coherence, coherence_problems,
     invariants, matches, placed, other, missed, off_topic}. "Other" is the predicted top-level
-    node of that label; ``placed`` counts the studies outside it."""
+    node of that label; ``placed`` counts the studies outside it. ``in_scope`` (default: the gold
+    tree's studies) is every study that belongs to the topic, ``borderline`` the ones that count
+    neither way in on-topic precision."""
     prf = node_path_prf(pred_tree, gold_tree)
     gold = studies_under(gold_tree)
+    scope = set(in_scope) if in_scope is not None else gold
+    border = set(borderline or ())
     placed = studies_under(_without_other(pred_tree))
     other = studies_under(pred_tree) - placed
     return {
@@ -311,6 +327,7 @@ def score_outline(pred_tree: Tree, gold_tree: Tree) -> dict[str, Any]:
         "f1": prf["f1"],
         "precision_in_gold": prf["precision_in_gold"],
         "coverage": coverage(pred_tree, gold_tree),
+        "on_topic_precision": on_topic_precision(pred_tree, scope, border),
         "coherence": sibling_coherence(pred_tree),
         "coherence_problems": sibling_problems(pred_tree),
         "invariants": tree_invariants(pred_tree),
@@ -318,5 +335,5 @@ def score_outline(pred_tree: Tree, gold_tree: Tree) -> dict[str, Any]:
         "placed": len(placed),
         "other": len(other),
         "missed": sorted(gold - placed),
-        "off_topic": sorted(placed - gold),
+        "off_topic": sorted(placed - scope - border),
     }

@@ -52,7 +52,19 @@ _HEADLINES = {
         "false_refusal_rate",
         "key_fact_coverage",
     ],  # fmt: skip
-    "outline": ["precision", "recall", "f1", "coverage", "coherence"],
+    "outline": [
+        "test_coverage",
+        "test_on_topic_precision",
+        "test_f1",
+        "tune_coverage",
+        "tune_on_topic_precision",
+        "tune_f1",
+        "precision",
+        "recall",
+        "f1",
+        "coverage",
+        "coherence",
+    ],
 }
 
 

@@ -390,18 +390,26 @@ def _outline_part(assistant, topics: list[dict], mode: str, progress: Progress) 
     rows, failures = [], []
     for i, topic in enumerate(topics, 1):
         t = time.perf_counter()
+        split = topic.get("split", "tune")
         try:
             outline = assistant.outline(topic["query"], mode=mode)
         except QueryError as exc:
-            rows.append({"topic": topic["topic"], "precision": 0.0, "recall": 0.0, "f1": 0.0, "coverage": 0.0})
-            failures.append({"topic": topic["topic"], "why": str(exc)})
+            rows.append({"topic": topic["topic"], "split": split, "precision": 0.0, "recall": 0.0, "f1": 0.0,
+                         "coverage": 0.0, "on_topic_precision": 0.0})  # fmt: skip
+            failures.append({"topic": topic["topic"], "split": split, "why": str(exc)})
             progress("outline", i, len(topics))
             continue
-        scores = score_outline(outline.tree.tree_dict(), topic["tree"])
+        scores = score_outline(
+            outline.tree.tree_dict(), topic["tree"], in_scope=topic.get("in_scope"), borderline=topic.get("borderline")
+        )
         rows.append(
             {
                 "topic": topic["topic"],
-                **{k: scores[k] for k in ("precision", "recall", "f1", "coverage", "coherence")},
+                "split": split,
+                **{k: scores[k] for k in ("precision", "recall", "f1", "coverage", "on_topic_precision", "coherence")},
+                "placed": scores["placed"],
+                "other": scores["other"],
+                "categories": len([c for c in outline.tree.children if c.label_source != "other"]),
                 "invariant_violations": len(scores["invariants"]),
                 "seconds": round(time.perf_counter() - t, 2),
                 "llm_labels": outline.checks.get("labels_llm", 0),
@@ -409,20 +417,24 @@ def _outline_part(assistant, topics: list[dict], mode: str, progress: Progress) 
             }
         )
         if scores["missed"]:
-            failures.append(
-                {
-                    "topic": topic["topic"],
-                    "missed": scores["missed"],
-                    "why": f"{len(scores['missed'])} gold studies not placed",
-                }
-            )
+            failures.append({"topic": topic["topic"], "split": split, "missed": scores["missed"],
+                             "why": f"{len(scores['missed'])} gold studies not placed"})  # fmt: skip
+        if scores["off_topic"]:
+            failures.append({"topic": topic["topic"], "split": split, "off_topic": scores["off_topic"],
+                             "why": f"{len(scores['off_topic'])} placed studies are not on the topic"})  # fmt: skip
         for problem in [*scores["invariants"], *scores["coherence_problems"]]:
-            failures.append({"topic": topic["topic"], "why": problem})
+            failures.append({"topic": topic["topic"], "split": split, "why": problem})
         progress("outline", i, len(topics))
+    keys = ("precision", "recall", "f1", "coverage", "on_topic_precision")
     built = [r for r in rows if "coherence" in r]
-    metrics = {k: mean([r[k] for r in rows]) for k in ("precision", "recall", "f1", "coverage")}
+    metrics = {k: mean([r[k] for r in rows]) for k in keys}
     metrics["coherence"] = mean([r["coherence"] for r in built])
     metrics["invariant_violations"] = sum(r.get("invariant_violations", 0) for r in rows)
+    for split in ("test", "tune"):
+        part = [r for r in rows if r["split"] == split]
+        if part:
+            metrics[f"{split}_topics"] = len(part)
+            metrics.update({f"{split}_{k}": mean([r[k] for r in part]) for k in keys})
     return {"metrics": metrics, "n": len(rows), "failures": failures, "items": rows}
 
 

@@ -33,6 +33,17 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
 
 
+def force_offline() -> None:
+    """Keep Hugging Face libraries off the network, even when they were imported already."""
+    import sys
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None:  # it reads the variable once, at import
+        constants.HF_HUB_OFFLINE = True
+
+
 def _resolve(model: str) -> tuple[str, str]:
     """(what to load, name to record in the index) for a configured model string."""
     if model.lower() in _BUNDLED_ALIASES:
@@ -51,9 +62,9 @@ class SentenceTransformerEmbedder:
         target, self.name = _resolve(settings.model)
         self.path = target  # a local directory, or a hub name when the model is not local
         if not settings.allow_download:
-            # Never reach a hub: a missing model is an error, not a silent download.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            # Never reach a hub: a missing model is an error, not a silent download. Forced, not
+            # defaulted: a user's HF_HUB_OFFLINE=0 must not override embedding.allow_download=false.
+            force_offline()
         try:
             import transformers
             from sentence_transformers import SentenceTransformer

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..corpus.ids import normalize_title
+from ..corpus.ids import id_map
 from ..models import Chunk, IndexStats, IngestReport, Paper
 from ..settings import Settings
 from .embedding import Embedder, load_embedder
@@ -42,13 +42,15 @@ class Index:
         """Chunk id -> chunk, for every chunk of the current lexical index."""
 
     def existing_ids(self) -> dict[str, str]:
-        """Normalised title -> id of every committed paper (ids never change once given)."""
-        return {normalize_title(p.title): p.id for p in self.store.get_papers()}
+        """Dedup key (and unambiguous normalised title) -> id of every committed paper (ids never change)."""
+        return id_map(self.store.get_papers())
 
     def ingest(self, papers: Sequence[Paper], progress: Progress | None = None) -> IngestReport:
         """Add new papers, replace changed ones, skip unchanged ones (see ``ingest_papers``)."""
         report = ingest_papers(self, papers, progress)
         self._lexical = None
+        if getattr(self.store, "rebuilding", False):
+            self.store.commit_rebuild()  # only now, complete, does the rebuilt index replace the old one
         return report
 
     def _lexical_dir(self) -> Path:

@@ -1,7 +1,9 @@
 """Ingest: new papers added, changed ones replaced, unchanged ones skipped; safe to interrupt.
 
 A paper record is written only after all of its chunks (the store's commit marker), so a
-killed run leaves at worst orphan chunks, which the next run removes.
+killed run leaves at worst orphan chunks, which the next run removes. Every chunk carries
+its paper's content hash: a committed paper whose chunks are missing, extra or of another
+hash is re-embedded by the next run. Callers hold the writers' lock (``lock.writer_lock``).
 """
 
 from __future__ import annotations
@@ -28,23 +30,54 @@ Progress = Callable[[int, int], None]
 _BATCH_CHUNKS = 256
 
 
+def _chunk_hashes(store) -> dict[str, dict[str, str | None]]:
+    """Paper id -> {chunk id: content hash written with the chunk}."""
+    rows = store.chunk_records() if hasattr(store, "chunk_records") else {}
+    if not rows:  # a store without hashes on its chunks: ids alone can still be checked
+        rows = {cid: (pid, None) for cid, pid in store.chunk_paper_ids().items()}
+    out: dict[str, dict[str, str | None]] = {}
+    for cid, (pid, h) in rows.items():
+        out.setdefault(pid, {})[cid] = h
+    return out
+
+
+def _intact(paper: Paper, content_hash: str, chunks: dict[str, str | None], sentences: int, overlap: int) -> bool:
+    """True when the stored chunks are exactly the ones this paper's text makes, of its hash."""
+    expected = {c.id for c in chunk_paper(paper, sentences, overlap)}
+    return set(chunks) == expected and all(h in (None, content_hash) for h in chunks.values())
+
+
 def ingest_papers(index: Index, papers: Sequence[Paper], progress: Progress | None = None) -> IngestReport:
-    """Add new papers, replace changed ones, skip unchanged ones; safe to interrupt and rerun."""
+    """Add new papers, replace changed ones, repair broken ones, skip unchanged ones; safe to interrupt."""
     started = time.perf_counter()
     store = index.store
+    cfg = index.settings.chunks
     committed = store.paper_hashes()
+    stored = _chunk_hashes(store)
     todo = [p for p in papers if committed.get(p.id) != p.content_hash()]
     incoming = {p.id for p in papers}
+    # A committed paper whose chunks do not match its hash (a crash, a concurrent writer of an
+    # older version): re-embedded from the incoming record, or else from the stored one.
+    others = [pid for pid in committed if pid not in incoming]
+    candidates = [p for p in papers if committed.get(p.id) == p.content_hash()]
+    candidates += store.get_papers(others) if others else []
+    broken = [
+        p for p in candidates if not _intact(p, committed[p.id], stored.get(p.id, {}), cfg.sentences, cfg.overlap)
+    ]
+    if broken:
+        log.warning("repairing %d papers whose chunks do not match their content hash", len(broken))
     # Chunks whose paper record is missing are leftovers of an interrupted run.
-    orphans = {pid for pid in set(store.chunk_paper_ids().values()) if pid not in committed and pid not in incoming}
+    orphans = {pid for pid in stored if pid not in committed and pid not in incoming}
     report = IngestReport(
         papers_seen=len(papers),
         added=sum(1 for p in todo if p.id not in committed),
         updated=sum(1 for p in todo if p.id in committed),
-        unchanged=len(papers) - len(todo),
+        unchanged=len(papers) - len(todo) - sum(1 for p in broken if p.id in incoming),
+        repaired=len(broken),
         chunks_embedded=0,
         seconds=0.0,
     )
+    todo += broken
     if progress:
         progress(0, len(todo))
     if todo or orphans:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -67,18 +69,39 @@ class LexicalIndex:
         return [(self.chunk_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
     def save(self, directory: Path) -> None:
-        """Write to ``directory`` atomically (a half-written cache is never read)."""
+        """Write to ``directory`` atomically (a half-written cache is never read).
+
+        Each process writes its own temporary folder and renames it into place, so concurrent
+        searches never delete each other's files; a folder that is not a cache of ours is left alone.
+        """
         if not self.chunks:
             return
-        tmp = directory.with_name(directory.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        self._retriever.save(str(tmp))
-        (tmp / "review.json").write_text(
-            json.dumps({"generation": self.generation, "chunks": [c.model_dump() for c in self.chunks]})
-        )
-        shutil.rmtree(directory, ignore_errors=True)
-        tmp.rename(directory)
+        if directory.exists() and not (directory / "review.json").is_file() and any(directory.iterdir()):
+            raise OSError(f"{directory} holds files that are not a review cache; not replacing it")
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+        try:
+            self._retriever.save(str(tmp))
+            (tmp / "review.json").write_text(
+                json.dumps({"generation": self.generation, "chunks": [c.model_dump() for c in self.chunks]})
+            )
+            os.chmod(tmp, 0o755)  # mkdtemp makes it private; the store folder's other readers need it
+            old = None
+            if directory.exists():
+                # Renamed aside, not deleted in place: a reader sees the old cache or the new one.
+                old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old-", dir=directory.parent))
+                try:
+                    os.rename(directory, old / "cache")
+                except FileNotFoundError:  # another process moved it first
+                    pass
+            try:
+                os.rename(tmp, directory)
+            except OSError:  # another process put its (equally fresh) cache there first
+                log.debug("lexical cache in %s written by another process", directory)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
     def load(cls, directory: Path, generation: str) -> LexicalIndex | None:

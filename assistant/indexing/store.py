@@ -4,10 +4,15 @@ Two collections per index: ``<name>_chunks`` (one vector per chunk) and ``<name>
 (one record per paper, vector = mean of its chunk vectors). A paper record is written only
 after all of its chunks, so it is the commit marker of that paper: chunks without a matching
 record are leftovers of an interrupted ingest and are cleaned up by the next one.
+
+A rebuild writes a second pair of collections (``<name>_next_*``) beside the live one and
+renames it into place only when it is complete, so a failed or interrupted rebuild leaves
+the old index as it was. Any error Chroma raises becomes a one-line ``StoreError``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
@@ -15,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import IndexMismatchError, NoIndexError, StoreError
-from ..models import Chunk, Paper
+from ..errors import IndexMismatchError, NoIndexError, ReviewError, StoreError
+from ..models import MAX_ABSTRACT, MAX_TITLE, Chunk, Paper
 from ..settings import Settings
 
 if TYPE_CHECKING:
@@ -39,6 +44,8 @@ class VectorStore(Protocol):
     def paper_hashes(self) -> dict[str, str]: ...
 
     def chunk_paper_ids(self) -> dict[str, str]: ...
+
+    def chunk_records(self) -> dict[str, tuple[str, str | None]]: ...
 
     def delete_chunks(self, paper_ids: Sequence[str]) -> None: ...
 
@@ -67,15 +74,77 @@ def _paper_metadata(paper: Paper) -> dict[str, Any]:
     return meta
 
 
-def _paper_from(pid: str, document: str, meta: dict[str, Any]) -> Paper:
-    fields = {k: meta[k] for k in _PAPER_FIELDS if k in meta}
-    return Paper(
-        id=pid,
-        abstract=document,
-        sources=json.loads(meta.get("sources", "[]")),
-        authors=json.loads(meta.get("authors", "[]")),
-        **fields,
-    )
+def _json_list(value: Any) -> list[str]:
+    try:
+        items = json.loads(value) if isinstance(value, str) else []
+    except ValueError:
+        return []
+    return [str(x) for x in items] if isinstance(items, list) else []
+
+
+def _paper_from(pid: str, document: str | None, meta: dict[str, Any] | None) -> Paper:
+    """A paper record as stored; lenient, so an index written by an older, laxer version still loads."""
+    from pydantic import ValidationError
+
+    meta = meta or {}
+    fields: dict[str, Any] = {k: meta[k] for k in _PAPER_FIELDS if k in meta}
+    fields |= {
+        "id": pid,
+        "abstract": document or "",
+        "sources": _json_list(meta.get("sources")),
+        "authors": _json_list(meta.get("authors")),
+    }
+    fields.setdefault("title", "")
+    try:
+        return Paper(**fields)
+    except ValidationError as exc:
+        bad = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+    log.warning("paper %r in the index has unusable values for %s: ignoring them", pid, ", ".join(bad))
+    for key in bad:
+        if key in ("title", "abstract"):
+            fields[key] = str(fields[key])[: MAX_TITLE if key == "title" else MAX_ABSTRACT]
+        elif key in ("authors", "sources"):
+            fields[key] = []
+        elif key != "id":
+            fields.pop(key, None)
+    try:
+        return Paper(**fields)
+    except ValidationError:
+        return Paper.model_construct(**fields)  # the id is what it is: searches must still find the paper
+
+
+def _guarded(method):
+    """Chroma's own exceptions (a deleted HNSW file, a server gone away) become one-line StoreErrors."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except ReviewError:
+            raise
+        except Exception as exc:
+            detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise StoreError(
+                f"the Chroma store at {self.location} failed ({type(exc).__name__}: {detail}); if its files "
+                "were damaged, rebuild it with `review ingest --rebuild`"
+            ) from exc
+
+    return wrapper
+
+
+def _server(url: str) -> tuple[str, int, bool]:
+    """(host, port, ssl) of a Chroma server URL; 'host:port' without a scheme means http."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+        port = parts.port
+    except ValueError as exc:
+        raise StoreError(f"store.url {url!r} is not a valid URL ({exc}): use e.g. http://127.0.0.1:8000") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise StoreError(f"store.url {url!r} is not an http(s) URL with a host: use e.g. http://127.0.0.1:8000")
+    ssl = parts.scheme == "https"
+    return parts.hostname, port or (443 if ssl else 8000), ssl
 
 
 def _chunk_from(cid: str, document: str, meta: dict[str, Any]) -> Chunk:
@@ -103,16 +172,9 @@ class ChromaStore:
             if cfg.backend == "chroma-http":
                 if not cfg.url:
                     raise StoreError("store.backend is chroma-http but store.url is empty: set REVIEW_STORE__URL")
-                from urllib.parse import urlparse
-
-                url = urlparse(cfg.url)
                 self.location = cfg.url
-                self._client = chromadb.HttpClient(
-                    host=url.hostname or "127.0.0.1",
-                    port=url.port or (443 if url.scheme == "https" else 8000),
-                    ssl=url.scheme == "https",
-                    settings=chroma_settings,
-                )
+                host, port, ssl = _server(cfg.url)
+                self._client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
                 self._client.heartbeat()
                 self._path: Path | None = None
             else:
@@ -128,12 +190,28 @@ class ChromaStore:
             raise StoreError(
                 f"cannot open the Chroma store at {self.location if hasattr(self, 'location') else cfg.url}: {exc}"
             ) from exc
-        self._chunks_name = f"{cfg.collection}_chunks"
-        self._papers_name = f"{cfg.collection}_papers"
+        self._final = (f"{cfg.collection}_chunks", f"{cfg.collection}_papers")
+        self._chunks_name, self._papers_name = self._final
+        self.rebuilding = rebuild
         if rebuild:
+            # Built beside the live index; a leftover of an interrupted rebuild is dropped first.
+            self._chunks_name, self._papers_name = f"{cfg.collection}_next_chunks", f"{cfg.collection}_next_papers"
             self.reset()
         self._open(embedder_name, dimension, create=create)
 
+    @_guarded
+    def commit_rebuild(self) -> None:
+        """Swap a complete rebuild in for the live index (readers see one or the other)."""
+        if not self.rebuilding:
+            return
+        self._chunks_name, self._papers_name = self._final
+        self.reset()
+        self._chunks.modify(name=self._final[0])
+        self._papers.modify(name=self._final[1])
+        self.rebuilding = False
+        log.info("rebuilt index swapped in as %s", self._final)
+
+    @_guarded
     def _open(self, embedder: str, dimension: int, *, create: bool) -> None:
         names = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
         if self._chunks_name not in names and not create:
@@ -149,6 +227,7 @@ class ChromaStore:
                 f"rebuild it with `review ingest --rebuild`, or set REVIEW_EMBEDDING__MODEL={found.get('embedder')}"
             )
 
+    @_guarded
     def info(self) -> dict[str, Any]:
         """Embedder, dimension and counts recorded in the store."""
         meta = self._chunks.metadata or {}
@@ -159,10 +238,12 @@ class ChromaStore:
             "papers": self._papers.count(),
         }
 
+    @_guarded
     def generation(self) -> str:
         """Token that changes whenever the index content may have changed."""
         return str((self._chunks.metadata or {}).get("generation", ""))
 
+    @_guarded
     def bump_generation(self) -> str:
         """Mark the content as changed (invalidates the lexical index cache)."""
         token = uuid.uuid4().hex
@@ -171,6 +252,7 @@ class ChromaStore:
         self._chunks.modify(metadata=meta)
         return token
 
+    @_guarded
     def paper_hashes(self) -> dict[str, str]:
         """Committed papers: id -> content hash."""
         got = self._papers.get(include=["metadatas"])
@@ -178,14 +260,25 @@ class ChromaStore:
 
     def chunk_paper_ids(self) -> dict[str, str]:
         """Every chunk id -> its paper id."""
-        got = self._chunks.get(include=["metadatas"])
-        return {cid: str(m["paper_id"]) for cid, m in zip(got["ids"], got["metadatas"] or [])}
+        return {cid: pid for cid, (pid, _) in self.chunk_records().items()}
 
+    @_guarded
+    def chunk_records(self) -> dict[str, tuple[str, str | None]]:
+        """Every chunk id -> (its paper id, the content hash of the paper text it was made from)."""
+        got = self._chunks.get(include=["metadatas"])
+        out = {}
+        for cid, m in zip(got["ids"], got["metadatas"] or []):
+            h = (m or {}).get("content_hash")
+            out[cid] = (str((m or {}).get("paper_id", "")), str(h) if h is not None else None)
+        return out
+
+    @_guarded
     def delete_chunks(self, paper_ids: Sequence[str]) -> None:
         """Remove every chunk of these papers."""
         for i in range(0, len(paper_ids), 200):
             self._chunks.delete(where={"paper_id": {"$in": list(paper_ids[i : i + 200])}})
 
+    @_guarded
     def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray, hashes: dict[str, str]) -> None:
         """Upsert chunks with their vectors (ids are deterministic, so reruns do not duplicate)."""
         if not chunks:
@@ -205,6 +298,7 @@ class ChromaStore:
             ],
         )
 
+    @_guarded
     def put_papers(self, papers: Sequence[Paper], embeddings: np.ndarray) -> None:
         """Commit paper records (after their chunks)."""
         if not papers:
@@ -216,6 +310,7 @@ class ChromaStore:
             metadatas=[_paper_metadata(p) for p in papers],
         )
 
+    @_guarded
     def get_papers(self, paper_ids: Sequence[str] | None = None) -> list[Paper]:
         """Paper records, all or by id (missing ids are skipped)."""
         if paper_ids is not None and not paper_ids:
@@ -225,11 +320,13 @@ class ChromaStore:
         )
         return [_paper_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])]
 
+    @_guarded
     def all_chunks(self) -> list[Chunk]:
         """Every chunk (for the lexical index)."""
         got = self._chunks.get(include=["documents", "metadatas"])
         return [_chunk_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])]
 
+    @_guarded
     def query_chunks(self, embedding: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
         """Nearest chunks with cosine similarity, best first."""
         count = self._chunks.count()
@@ -250,7 +347,7 @@ class ChromaStore:
         return sum(f.stat().st_size for f in self._path.rglob("*") if f.is_file())
 
     def reset(self) -> None:
-        """Drop both collections (for --rebuild)."""
+        """Drop both collections this store writes to (the ``_next`` pair while rebuilding)."""
         for name in (self._chunks_name, self._papers_name):
             try:
                 self._client.delete_collection(name)

@@ -3,17 +3,46 @@ by the LLM when the support judge finds the rewrite in the abstract."""
 
 from __future__ import annotations
 
+import re
+
 from ..models import OutlineStudy, Paper
 from ..prompts import render
 from ..text import FINDING, NOT_A_FINDING, VAGUE, is_degenerate, looks_like_instruction, split_sentences
 from .run import OutlineRun
 
-__all__ = ["extract_claims", "rewrite_claims"]
+__all__ = ["clean_latex", "extract_claims", "rewrite_claims"]
+
+_CITE = re.compile(r"\\(?:cite[pt]?|citep|citet|ref|eqref|footnote|url)\*?(?:\[[^\]]*\])?\{[^}]*\}")
+_MACRO_ARG = re.compile(r"\\(?:textbf|textit|emph|texttt|mathrm|mathbf|text|textsc|underline)\{([^}]*)\}")
+_SIM = re.compile(r"(?:\\sim|\$\\sim\$|(?<![A-Za-z])sim)\s*(?=\d)")
+# A LaTeX comment: "%" not escaped and not after a number ("50%"), to the end of the text.
+_COMMENT = re.compile(r"(?<![\\\d\s])%.*$|(?<=\s)%(?!\d).*$")
+
+
+def clean_latex(text: str) -> str:
+    """A sentence without LaTeX residue: comments, citations, ``\\sim`` ("sim60x" -> "~60x"),
+    escaped percent signs, TeX quotes and font macros; whitespace collapsed."""
+    text = _CITE.sub("", text)
+    text = _MACRO_ARG.sub(r"\1", text)
+    text = _SIM.sub("~", text)
+    text = text.replace("\\%", "\x00")
+    text = _COMMENT.sub("", text)
+    text = text.replace("\x00", "%").replace("``", '"').replace("''", '"').replace("$", "")
+    text = re.sub(r"\\([&_#])", r"\1", text)
+    text = re.sub(r"\s+([,.;:])", r"\1", " ".join(text.split()))
+    return text.strip()
 
 
 def extract_claims(index, papers: list[Paper]) -> list[str]:
-    """Per paper, the finding-like sentence closest in meaning to its title (one encode call)."""
-    per_paper = [[x for x in split_sentences(p.abstract) if len(x.split()) >= 6] or [p.title] for p in papers]
+    """Per paper, the finding-like sentence closest in meaning to its title (one encode call),
+    without LaTeX residue; a sentence that leans on the one before it ("This approach ...")
+    or frames the problem instead of stating a result is taken only when nothing else is left."""
+    from ..selection import needs_antecedent, role
+
+    per_paper = [
+        [c for c in (clean_latex(x) for x in split_sentences(p.abstract)) if len(c.split()) >= 6] or [p.title]
+        for p in papers
+    ]
     texts = [t for p, sents in zip(papers, per_paper) for t in (p.title, *sents)]
     vectors = index.embedder.embed_documents(texts)
     claims, at = [], 0
@@ -25,6 +54,8 @@ def extract_claims(index, papers: list[Paper]) -> list[str]:
             + 0.15 * min(2, len(FINDING.findall(x)))
             - (0.2 if VAGUE.search(x) else 0.0)
             - (1.0 if NOT_A_FINDING.search(x) else 0.0)
+            - (1.0 if needs_antecedent(x) else 0.0)
+            + {"finding": 0.1, "method": 0.0, "background": -0.25}[role(x)]
             for v, x in zip(rows, sents)
         ]
         claims.append(sents[max(range(len(sents)), key=scores.__getitem__)])

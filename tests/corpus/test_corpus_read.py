@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from assistant.corpus import bundled_corpus_paths, merge_duplicates, normalize_title, read_file, read_papers
+from assistant.corpus import (
+    assign_ids,
+    bundled_corpus_paths,
+    merge_duplicates,
+    normalize_title,
+    read_file,
+    read_papers,
+)
 from assistant.errors import CorpusError
 from assistant.models import Paper
 
@@ -110,7 +118,52 @@ def test_directory_without_corpus_files(tmp_path: Path) -> None:
         read_papers([tmp_path])
 
 
-def test_errors_inside_files_propagate_with_their_line(tmp_path: Path) -> None:
+def test_strict_errors_inside_files_propagate_with_their_line(tmp_path: Path) -> None:
     (tmp_path / "bad.bib").write_text("\n\n@article{x, title={T}}\n")
     with pytest.raises(CorpusError, match=r"bad\.bib:3: entry @article\{x\} has no abstract"):
-        read_papers([tmp_path / "bad.bib"])
+        read_papers([tmp_path / "bad.bib"], strict=True)
+
+
+def test_bad_records_are_skipped_with_a_warning_naming_file_and_line(tmp_path: Path, caplog) -> None:
+    good = {"title": "Good Paper", "abstract": ABSTRACT}
+    lines = [
+        good,
+        {"title": "Huge", "abstract": ABSTRACT, "upvotes": 2**63},
+        "{not json",
+        {"title": "Y", "abstract": ABSTRACT, "year": 10**30},
+    ]
+    (tmp_path / "mixed.jsonl").write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
+    (tmp_path / "bad.bib").write_text(
+        "\n\n@article{x, title={T}}\n@article{y, title={Fine}, abstract={Fine abstract.}}\n"
+    )
+    with caplog.at_level("WARNING", logger="assistant.corpus"):
+        papers = read_papers([tmp_path / "mixed.jsonl", tmp_path / "bad.bib"])
+    assert sorted(p.title for p in papers) == ["Fine", "Good Paper"]
+    skipped = [r.getMessage() for r in caplog.records if r.getMessage().startswith("skipped")]
+    assert len(skipped) == 4
+    assert any(
+        re.search(r"mixed\.jsonl:2: 'upvotes': input should be less than or equal to 2147483647", m) for m in skipped
+    )
+    assert any(re.search(r"mixed\.jsonl:3: malformed JSON", m) for m in skipped)
+    assert any(re.search(r"mixed\.jsonl:4: 'year': input should be less than or equal to 2100", m) for m in skipped)
+    assert any(re.search(r"bad\.bib:3: entry @article\{x\} has no abstract", m) for m in skipped)
+    with pytest.raises(CorpusError, match=r"mixed\.jsonl:2: 'upvotes'"):
+        read_papers([tmp_path / "mixed.jsonl"], strict=True)
+
+
+def test_dedup_needs_title_and_abstract_and_warns_about_each_merge(caplog) -> None:
+    a, b = ABSTRACT, "A different abstract about another thing entirely, with other results."
+    papers = [
+        Paper(id="", title="!!!", abstract=a, sources=["x.jsonl:1"]),
+        Paper(id="", title="???", abstract=b, sources=["x.jsonl:2"]),
+        Paper(id="", title="Über Models", abstract=a, sources=["x.jsonl:3"]),
+        Paper(id="", title="Uber Models", abstract=b, sources=["x.jsonl:4"]),
+        Paper(id="", title="Uber models", abstract=b + " ", sources=["y.jsonl:1"]),  # the same paper twice
+    ]
+    with caplog.at_level("WARNING", logger="assistant.corpus"):
+        merged = merge_duplicates(papers)
+    assert [p.sources for p in merged] == [["x.jsonl:1"], ["x.jsonl:2"], ["x.jsonl:3"], ["x.jsonl:4", "y.jsonl:1"]]
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "merged 2 entries" in warning and "x.jsonl:4, y.jsonl:1" in warning
+    ids = [p.id for p in assign_ids(merged)]
+    assert len(set(ids)) == 4
