@@ -73,6 +73,7 @@ def command(func):
     import functools
 
     import click
+    import typer
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -80,8 +81,8 @@ def command(func):
 
         try:
             return func(*args, **kwargs)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # typer's Exit/Abort are not click's in typer >= 0.16: the exit code they carry stands
         except ReviewError as exc:
             if state.debug:
                 raise
