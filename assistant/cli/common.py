@@ -83,19 +83,15 @@ def command(func):
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException, click.Abort):
             raise  # typer's Exit/Abort are not click's in typer >= 0.16: the exit code they carry stands
-        except ReviewError as exc:
-            if state.debug:
-                raise
-            fail(str(exc))
         except KeyboardInterrupt:
             fail("interrupted: the index is consistent; rerun the command to finish it", 130)
-        except RecursionError:
-            if state.debug:
-                raise
-            fail("input nested too deeply to process (RecursionError); rerun with --debug for the traceback")
         except Exception as exc:
             if state.debug:
                 raise
+            if isinstance(exc, ReviewError):
+                fail(str(exc))
+            if isinstance(exc, RecursionError):
+                fail("input nested too deeply to process (RecursionError); rerun with --debug for the traceback")
             fail(f"unexpected {type(exc).__name__}: {exc} (a bug in review: rerun with --debug for the traceback)")
 
     return wrapper
