@@ -76,7 +76,7 @@ class LexicalIndex:
         """
         if not self.chunks:
             return
-        if directory.exists() and not (directory / "review.json").is_file() and any(directory.iterdir()):
+        if _foreign_folder(directory):
             raise OSError(f"{directory} holds files that are not a review cache; not replacing it")
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
@@ -120,3 +120,12 @@ class LexicalIndex:
             log.warning("ignoring lexical cache in %s: %s", directory, exc)
             return None
         return cls(retriever, [Chunk(**c) for c in meta["chunks"]], generation)
+
+
+def _foreign_folder(directory: Path) -> bool:
+    """True if ``directory`` holds files and no cache marker (another writer may move it meanwhile)."""
+    try:
+        entries = os.listdir(directory)  # one listing: two checks could see two different folders
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return bool(entries) and "review.json" not in entries
