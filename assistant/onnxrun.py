@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import ModelError
 
-__all__ = ["OnnxCrossEncoder", "cross_encoder", "export_cross_encoder", "onnx_path"]
+__all__ = ["OnnxCrossEncoder", "cross_encoder", "export_atomic", "export_cross_encoder", "onnx_path", "session"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,36 @@ def onnx_path(base: Path, artifact_dir: Path, labels: Sequence[str], cache: Path
     return Path(cache) / "onnx" / f"{artifact_dir.name}-{h.hexdigest()[:16]}.onnx"
 
 
+def export_atomic(
+    module: Any, args: tuple, path: Path, inputs: list[str], outputs: list[str], axes: dict[str, dict[int, str]]
+) -> Path:
+    """``torch.onnx.export`` to a temporary file renamed to ``path``: a reader sees no file or a whole one."""
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.stem, suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the legacy exporter's deprecation notes and tracer warnings
+            torch.onnx.export(
+                module,
+                args,
+                tmp,
+                input_names=inputs,
+                output_names=outputs,
+                dynamic_axes=axes,
+                opset_version=OPSET,
+                dynamo=False,
+            )
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
 def export_cross_encoder(model: Any, path: Path) -> Path:
     """Write ``model`` (an ``NLICrossEncoder``) as ONNX to ``path`` atomically."""
     import torch
@@ -74,43 +104,29 @@ def export_cross_encoder(model: Any, path: Path) -> Path:
             return self.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0))
 
     enc = model.tokenizer(["a source sentence"], ["a statement"], return_tensors="pt")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.stem, suffix=".tmp", dir=path.parent)
-    os.close(fd)
     axes = {name: {0: "batch", 1: "tokens"} for name in INPUTS} | {"logits": {0: "batch"}}
-    try:
-        with torch.inference_mode(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the legacy exporter's deprecation notes and tracer warnings
-            torch.onnx.export(
-                Graph().eval(),
-                tuple(enc[name] for name in INPUTS),
-                tmp,
-                input_names=list(INPUTS),
-                output_names=["logits"],
-                dynamic_axes=axes,
-                opset_version=OPSET,
-                dynamo=False,
-            )
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    export_atomic(Graph().eval(), tuple(enc[name] for name in INPUTS), path, list(INPUTS), ["logits"], axes)
     return path
+
+
+def session(path: Path, threads: int | None = None) -> Any:
+    """An onnxruntime CPU session of ``path`` (``threads``: intra-op threads, default ORT's choice)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 class OnnxCrossEncoder:
     """A cross-encoder exported to ONNX: ``logits(premises, hypotheses)`` as a numpy array."""
 
     def __init__(self, path: Path, base: Path, config: dict, labels: Sequence[str], threads: int | None = None) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = session(path, threads)
         self.tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()

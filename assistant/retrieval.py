@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,13 +31,29 @@ def search(index: Index, query: str, k: int | None = None, relevance: Relevance 
         first = search(index, query, max(k, cfg.rerank_top))
         return rerank(query, first, relevance, cfg, k)
     n = max(cfg.candidates, k * 4)
-    dense = index.store.query_chunks(index.embedder.embed_query(query), n)
-    lexical = index.lexical().search(query, n)
-    chunks = dict(index.chunks)
-    chunks.update({c.id: c for c, _ in dense})
-    wanted = {c.paper_id for c, _ in dense} | {chunks[cid].paper_id for cid, _ in lexical if cid in chunks}
-    papers = {p.id: p for p in index.store.get_papers(sorted(wanted))}
-    return fuse([(c.id, s) for c, s in dense], lexical, chunks, papers, cfg, k)
+    # A retriever of weight 0 is not run; the lexical index also gives the chunk map.
+    lex_index = index.lexical()
+    lexical = lex_index.search(query, n) if cfg.lexical_weight > 0 else []
+    dense = index.dense_search(query, n) if cfg.dense_weight > 0 else []
+    chunks = {cid: index.chunks[cid] for cid, _ in dense + lexical if cid in index.chunks}
+    chunk_paper = {cid: c.paper_id for cid, c in chunks.items()}
+    # Paper records only for the hits: rank first, then fetch the top k; a paper without a record
+    # (uncommitted, mid-ingest) is left out and the ranking redone without it.
+    missing: set[str] = set()
+    papers: dict[str, Paper] = {}
+
+    def keep(pid: str) -> bool:
+        return pid not in missing
+
+    while True:
+        ranked = _rank(dense, lexical, chunk_paper, cfg, keep)
+        top = [pid for pid, _ in ranked[:k]]
+        need = [pid for pid in top if pid not in papers]
+        papers.update({p.id: p for p in index.store.get_papers(need)})
+        gone = {pid for pid in need if pid not in papers}
+        if not gone:
+            return _hits(ranked[:k], chunks, papers, cfg)
+        missing |= gone
 
 
 @dataclass
@@ -70,17 +87,28 @@ def fuse(
     list; a chunk's own fused score orders the passages shown for its paper.
     """
     chunk_paper = {cid: c.paper_id for cid, c in chunks.items()}
+    return _hits(_rank(dense, lexical, chunk_paper, settings, papers.__contains__)[:k], chunks, papers, settings)
+
+
+def _rank(
+    dense: list[tuple[str, float]],
+    lexical: list[tuple[str, float]],
+    chunk_paper: dict[str, str],
+    settings: RetrievalSettings,
+    keep: Callable[[str], bool],
+) -> list[tuple[str, _PaperScore]]:
+    """Every paper (that ``keep`` accepts) of either ranking with its fused score, best first."""
     scores: dict[str, _PaperScore] = defaultdict(_PaperScore)
     for cid, sim in dense:
         pid = chunk_paper.get(cid)
-        if pid in papers:
+        if pid is not None and keep(pid):
             entry = scores[pid]
             entry.similarity = max(entry.similarity if entry.similarity is not None else -1.0, sim)
     for ranking, weight, attr in (
         (dense, settings.dense_weight, "dense_rank"),
         (lexical, settings.lexical_weight, "lexical_rank"),
     ):
-        ids = [cid for cid, _ in ranking if cid in chunk_paper and chunk_paper[cid] in papers]
+        ids = [cid for cid, _ in ranking if cid in chunk_paper and keep(chunk_paper[cid])]
         for rank, (pid, _) in enumerate(_paper_ranking(ids, chunk_paper), 1):
             entry = scores[pid]
             entry.score += weight / (settings.rrf_k + rank)
@@ -88,7 +116,12 @@ def fuse(
         for rank, cid in enumerate(ids, 1):
             entry = scores[chunk_paper[cid]]
             entry.chunks[cid] = entry.chunks.get(cid, 0.0) + weight / (settings.rrf_k + rank)
-    best = sorted(scores.items(), key=lambda kv: (-kv[1].score, kv[0]))[:k]
+    return sorted(scores.items(), key=lambda kv: (-kv[1].score, kv[0]))
+
+
+def _hits(
+    best: list[tuple[str, _PaperScore]], chunks: dict[str, Chunk], papers: dict[str, Paper], settings: RetrievalSettings
+) -> list[Hit]:
     hits = []
     for pid, entry in best:
         top = sorted(entry.chunks.items(), key=lambda kv: -kv[1])[: settings.passages]

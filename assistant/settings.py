@@ -75,7 +75,16 @@ class EmbeddingSettings(BaseModel):
         description="sentence-transformers model name or local path; the default is bundled.",
     )
     batch_size: int = Field(64, ge=1, description="Texts per encode batch.")
-    device: str = Field("cpu", description="torch device for the embedder: cpu, cuda, mps.")
+    backend: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="Runtime of the embedder: ONNX Runtime (exported once to paths.cache/onnx; no torch at "
+        "query time) or sentence-transformers on torch (the reference). A model ONNX cannot reproduce falls "
+        "back to sentence-transformers (noted at -v).",
+    )
+    threads: int | None = Field(None, ge=1, description="ONNX Runtime intra-op threads (default: its choice).")
+    device: str = Field(
+        "cpu", description="torch device for the embedder: cpu, cuda, mps (anything but cpu uses the torch backend)."
+    )
     query_prefix: str = Field("", description="Prepended to queries (e.g. 'query: ' for E5 models).")
     document_prefix: str = Field("", description="Prepended to chunks before embedding.")
     allow_download: bool = Field(

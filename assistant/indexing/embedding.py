@@ -1,4 +1,6 @@
-"""Embedders: sentence-transformers, with the bundled all-MiniLM-L6-v2 as default."""
+"""Embedders: a sentence-transformers model (the bundled all-MiniLM-L6-v2 by default), run by
+ONNX Runtime (``onnxembed``, the default: no torch at query time) or by sentence-transformers
+(``embedding.backend = "torch"``, the reference)."""
 
 from __future__ import annotations
 
@@ -102,6 +104,42 @@ class SentenceTransformerEmbedder:
         )[0]
 
 
-def load_embedder(settings: EmbeddingSettings) -> Embedder:
-    """The configured embedder."""
-    return SentenceTransformerEmbedder(settings)
+def load_embedder(settings: EmbeddingSettings, cache: Path | None = None) -> Embedder:
+    """The configured embedder: ONNX Runtime (exported once to ``cache``/onnx) or sentence-transformers.
+
+    The ONNX backend falls back to sentence-transformers, with a note in the log, for a model it
+    cannot reproduce (or export)."""
+    if settings.backend == "torch" or settings.device != "cpu":
+        return SentenceTransformerEmbedder(settings)
+    target, name = _resolve(settings.model)
+    model_dir = Path(target)
+    if not model_dir.is_dir():  # a hub name: sentence-transformers resolves (or refuses) it
+        log.info("embedder %r is not a local directory: using sentence-transformers", settings.model)
+        return SentenceTransformerEmbedder(settings)
+    from .onnxembed import OnnxEmbedder, Unsupported, embedder_onnx_path, export_embedder
+
+    if cache is None:
+        from ..settings import _default_cache
+
+        cache = _default_cache()
+    try:
+        path = embedder_onnx_path(model_dir, Path(cache).expanduser())
+    except (Unsupported, OSError, ValueError, KeyError) as exc:
+        log.info("embedder %s cannot run on ONNX Runtime (%s): using sentence-transformers", name, exc)
+        return SentenceTransformerEmbedder(settings)
+    if not path.is_file():
+        log.info("exporting embedder %s to ONNX at %s (once)", name, path)
+        try:
+            export_embedder(model_dir, path)
+        except Exception as exc:  # noqa: BLE001 - any export failure: keep working on sentence-transformers
+            log.warning("ONNX export of embedder %s failed (%s): using sentence-transformers", name, exc)
+            return SentenceTransformerEmbedder(settings)
+    return OnnxEmbedder(
+        path,
+        model_dir,
+        name,
+        batch_size=settings.batch_size,
+        query_prefix=settings.query_prefix,
+        document_prefix=settings.document_prefix,
+        threads=settings.threads,
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..corpus.ids import id_map
 from ..models import Chunk, IndexStats, IngestReport, Paper
 from ..settings import Settings
+from .dense import DenseMatrix
 from .embedding import Embedder, load_embedder
 from .ingest import Progress, ingest_papers
 from .lexical import LexicalIndex, chunk_text_for_index
@@ -33,11 +34,12 @@ class Index:
         rebuild: bool = False,
     ) -> None:
         self.settings = settings
-        self.embedder = embedder or load_embedder(settings.embedding)
+        self.embedder = embedder or load_embedder(settings.embedding, settings.paths.cache)
         self.store: VectorStore = store or open_store(
             settings, self.embedder.name, self.embedder.dimension, create=create, rebuild=rebuild
         )
         self._lexical: LexicalIndex | None = None
+        self._dense: DenseMatrix | None = None
         self.chunks: dict[str, Chunk] = {}
         """Chunk id -> chunk, for every chunk of the current lexical index."""
 
@@ -48,16 +50,54 @@ class Index:
     def ingest(self, papers: Sequence[Paper], progress: Progress | None = None) -> IngestReport:
         """Add new papers, replace changed ones, skip unchanged ones (see ``ingest_papers``)."""
         report = ingest_papers(self, papers, progress)
-        self._lexical = None
+        self._lexical = self._dense = None
         if getattr(self.store, "rebuilding", False):
             self.store.commit_rebuild()  # only now, complete, does the rebuilt index replace the old one
         return report
 
-    def _lexical_dir(self) -> Path:
+    def _cache_dir(self, kind: str) -> Path:
         if self.settings.store.backend == "chroma":
-            return Path(self.settings.paths.store).expanduser() / "lexical"
+            return Path(self.settings.paths.store).expanduser() / kind
         key = hashlib.sha256(f"{self.store.location}|{self.settings.store.collection}".encode()).hexdigest()[:12]
-        return Path(self.settings.paths.cache).expanduser() / "lexical" / key
+        return Path(self.settings.paths.cache).expanduser() / kind / key
+
+    def _lexical_dir(self) -> Path:
+        return self._cache_dir("lexical")
+
+    def exact_dense(self) -> bool:
+        """True when dense search runs over the cached matrix (an embedded store that can list its vectors);
+        a Chroma server keeps its own (HNSW) search."""
+        return self.settings.store.backend == "chroma" and hasattr(self.store, "chunk_vectors")
+
+    def dense(self) -> DenseMatrix:
+        """The chunk-embedding matrix of the committed chunks for the current store content (cached on disk)."""
+        generation = self.store.generation()
+        if self._dense is not None and self._dense.generation == generation:
+            return self._dense
+        directory = self._cache_dir("dense")
+        cached = DenseMatrix.load(directory, generation)
+        if cached is None:
+            committed = self.store.paper_hashes()
+            ids, paper_ids, vectors = self.store.chunk_vectors()  # type: ignore[attr-defined]
+            keep = [i for i, pid in enumerate(paper_ids) if pid in committed]
+            rows = vectors[keep] if len(keep) else vectors.reshape(0, self.embedder.dimension)
+            cached = DenseMatrix.build([ids[i] for i in keep], rows, generation)
+            try:
+                cached.save(directory)
+            except OSError as exc:  # read-only store: search still works, just slower
+                log.warning("cannot cache the dense matrix in %s: %s", directory, exc)
+        self._dense = cached
+        return cached
+
+    def dense_search(self, query: str, n: int) -> list[tuple[str, float]]:
+        """Chunk ids nearest to the query with cosine similarity, best first: exact over the cached
+        matrix for an embedded store, the store's own search otherwise (chunks join ``self.chunks``)."""
+        vector = self.embedder.embed_query(query)
+        if self.exact_dense():
+            return self.dense().search(vector, n)
+        found = self.store.query_chunks(vector, n)
+        self.chunks.update({c.id: c for c, _ in found})
+        return [(c.id, s) for c, s in found]
 
     def lexical(self) -> LexicalIndex:
         """The BM25 index for the current store content (cached on disk)."""

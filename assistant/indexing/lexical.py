@@ -1,20 +1,17 @@
 """Lexical retrieval: BM25 (bm25s) over the same chunks as the dense index.
 
-The BM25 index is derived data: built from the store's chunks and cached on disk, keyed by
-the store's generation token, so it is rebuilt only after the index content changed.
+The BM25 index is derived data: built from the store's chunks and cached on disk (``cachedir``),
+keyed by the store's generation token, so it is rebuilt only after the index content changed.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..models import Chunk
+from .cachedir import read_meta, write_cache_dir
 
 __all__ = ["LexicalIndex", "chunk_text_for_index"]
 
@@ -69,63 +66,24 @@ class LexicalIndex:
         return [(self.chunk_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
     def save(self, directory: Path) -> None:
-        """Write to ``directory`` atomically (a half-written cache is never read).
-
-        Each process writes its own temporary folder and renames it into place, so concurrent
-        searches never delete each other's files; a folder that is not a cache of ours is left alone.
-        """
+        """Write to ``directory`` atomically (see ``cachedir``: a half-written cache is never read)."""
         if not self.chunks:
             return
-        if _foreign_folder(directory):
-            raise OSError(f"{directory} holds files that are not a review cache; not replacing it")
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
-        try:
-            self._retriever.save(str(tmp))
-            (tmp / "review.json").write_text(
-                json.dumps({"generation": self.generation, "chunks": [c.model_dump() for c in self.chunks]})
-            )
-            os.chmod(tmp, 0o755)  # mkdtemp makes it private; the store folder's other readers need it
-            old = None
-            if directory.exists():
-                # Renamed aside, not deleted in place: a reader sees the old cache or the new one.
-                old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old-", dir=directory.parent))
-                try:
-                    os.rename(directory, old / "cache")
-                except FileNotFoundError:  # another process moved it first
-                    pass
-            try:
-                os.rename(tmp, directory)
-            except OSError:  # another process put its (equally fresh) cache there first
-                log.debug("lexical cache in %s written by another process", directory)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        meta = {"generation": self.generation, "chunks": [c.model_dump() for c in self.chunks]}
+        write_cache_dir(directory, meta, lambda tmp: self._retriever.save(str(tmp)))
 
     @classmethod
     def load(cls, directory: Path, generation: str) -> LexicalIndex | None:
         """The cached index if it matches ``generation``, else None."""
-        meta_path = directory / "review.json"
-        if not meta_path.is_file():
+        meta = read_meta(directory, generation)
+        if meta is None:
             return None
         try:
-            meta = json.loads(meta_path.read_text())
-            if meta.get("generation") != generation:
-                return None
             import bm25s
 
             retriever = bm25s.BM25.load(str(directory))
+            chunks = [Chunk(**c) for c in meta["chunks"]]
         except Exception as exc:  # a broken cache is rebuilt, never fatal
             log.warning("ignoring lexical cache in %s: %s", directory, exc)
             return None
-        return cls(retriever, [Chunk(**c) for c in meta["chunks"]], generation)
-
-
-def _foreign_folder(directory: Path) -> bool:
-    """True if ``directory`` holds files and no cache marker (another writer may move it meanwhile)."""
-    try:
-        entries = os.listdir(directory)  # one listing: two checks could see two different folders
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    return bool(entries) and "review.json" not in entries
+        return cls(retriever, chunks, generation)

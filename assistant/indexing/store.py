@@ -327,6 +327,18 @@ class ChromaStore:
         return [_chunk_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])]
 
     @_guarded
+    def chunk_vectors(self) -> tuple[list[str], list[str], np.ndarray]:
+        """(chunk ids, their paper ids, their vectors as one float32 matrix) of every chunk."""
+        import numpy as np
+
+        got = self._chunks.get(include=["embeddings", "metadatas"])
+        ids = list(got["ids"])
+        papers = [str((m or {}).get("paper_id", "")) for m in got["metadatas"] or []]
+        vectors = got["embeddings"]
+        matrix = np.asarray(vectors if vectors is not None and len(ids) else np.zeros((0, 0)), dtype=np.float32)
+        return ids, papers, matrix
+
+    @_guarded
     def query_chunks(self, embedding: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
         """Nearest chunks with cosine similarity, best first."""
         count = self._chunks.count()

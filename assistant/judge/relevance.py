@@ -79,15 +79,19 @@ class CosineRelevance:
 
     kind = "cosine"
 
-    def __init__(self, model_path: str | Path | None = None) -> None:
-        from sentence_transformers import SentenceTransformer
+    def __init__(
+        self, model_path: str | Path | None = None, *, backend: str = "onnx", cache: Path | None = None
+    ) -> None:
+        from ..indexing.embedding import load_embedder
+        from ..settings import EmbeddingSettings
 
-        self.model = SentenceTransformer(str(model_path or bundled_embedder_path()), device="cpu")
+        model = str(model_path or bundled_embedder_path())
+        self.model = load_embedder(EmbeddingSettings(model=model, backend=backend), cache)  # type: ignore[arg-type]
 
     def score(self, query: str, texts: Sequence[str]) -> list[float]:
         if not texts:
             return []
-        vecs = self.model.encode([query, *texts], normalize_embeddings=True, show_progress_bar=False)
+        vecs = self.model.embed_documents([query, *texts])
         return [max(0.0, min(1.0, float(v @ vecs[0]))) for v in vecs[1:]]
 
     def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
@@ -106,5 +110,5 @@ def load_relevance(
     if kind in ("model", "relevance-model", "cross-encoder"):
         return RelevanceModel(model_path, backend=backend, cache=Path(cache) if cache else None)
     if kind == "cosine":
-        return CosineRelevance(model_path)
+        return CosineRelevance(model_path, backend=backend, cache=Path(cache) if cache else None)
     raise ModelError(f"unknown relevance kind {kind!r}: use 'model' or 'cosine'")
