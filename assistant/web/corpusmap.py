@@ -114,7 +114,13 @@ def cluster_labels(titles: list[str], labels: np.ndarray, k: int) -> list[str]:
             (w for w, c in inside.items() if c >= 2 or len(members) < 3),
             key=lambda w: (-(inside[w] / len(members)) * math.log(len(docs) / overall[w] + 1), w),
         )
-        names.append(", ".join(ranked[:2]) or f"cluster {j + 1}")
+        chosen: list[str] = []
+        for w in ranked:  # "tuning" says nothing after "fine-tuning"
+            if not any(w in c or c in w for c in chosen):
+                chosen.append(w)
+            if len(chosen) == 2:
+                break
+        names.append(", ".join(chosen) or f"cluster {j + 1}")
     return names
 
 

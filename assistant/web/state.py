@@ -199,8 +199,11 @@ class Warm:
     # -- ingest ---------------------------------------------------------------------------
 
     def uploads_dir(self) -> Path:
-        """Where uploaded files are kept: papers name the file they were read from."""
-        return Path(self.assistant.settings.paths.cache).expanduser() / "uploads"
+        """Where uploaded files are kept (papers name the file they were read from): beside the
+        embedded index, else (a Chroma server) in the cache folder."""
+        settings = self.assistant.settings
+        base = settings.paths.store if settings.store.backend == "chroma" else settings.paths.cache
+        return Path(base).expanduser() / "uploads"
 
     def save_upload(self, filename: str, data: bytes) -> Path:
         """Keep an upload under a unique, safe name that ends as the original did."""
