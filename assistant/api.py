@@ -225,6 +225,16 @@ class Assistant:
         builder = OutlineBuilder(self.settings, self.index, lambda: self.llm, lambda: self.judge)
         return builder.build(topic, depth=depth, draft=draft, mode=mode)
 
+    # -- serve ----------------------------------------------------------------------------
+
+    def serve(self, *, host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False, block: bool = False):
+        """The web page over this assistant (`review serve`), in a background thread for notebooks.
+
+        Returns the uvicorn server: ``server.should_exit = True`` stops it. ``block`` serves until interrupted."""
+        from .web import serve
+
+        return serve(self, host=host, port=port, open_browser=open_browser, background=not block)
+
     # -- eval -----------------------------------------------------------------------------
 
     def evaluate(
