@@ -112,6 +112,11 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
     passages: int = Field(2, ge=1, description="Best passages kept per paper.")
+    exact: bool = Field(
+        True,
+        description="Dense search exact over the chunk matrix cached beside an embedded store (deterministic); "
+        "false: Chroma's approximate HNSW search. A Chroma server always uses its own search.",
+    )
     rerank: bool = Field(
         False, description="Rerank the top papers with the relevance model (slower: loads a cross-encoder)."
     )

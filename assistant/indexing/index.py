@@ -67,7 +67,11 @@ class Index:
     def exact_dense(self) -> bool:
         """True when dense search runs over the cached matrix (an embedded store that can list its vectors);
         a Chroma server keeps its own (HNSW) search."""
-        return self.settings.store.backend == "chroma" and hasattr(self.store, "chunk_vectors")
+        return (
+            self.settings.retrieval.exact
+            and self.settings.store.backend == "chroma"
+            and hasattr(self.store, "chunk_vectors")
+        )
 
     def dense(self) -> DenseMatrix:
         """The chunk-embedding matrix of the committed chunks for the current store content (cached on disk)."""

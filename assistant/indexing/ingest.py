@@ -104,7 +104,12 @@ def _ingest_batch(index: Index, papers: list[Paper]) -> int:
     index.store.delete_chunks([p.id for p in papers])
     chunks = [c for p in papers for c in chunk_paper(p, cfg.sentences, cfg.overlap)]
     titles = {p.id: p.title for p in papers}
-    vectors = index.embedder.embed_documents([chunk_text_for_index(titles[c.paper_id], c) for c in chunks])
+    texts = [chunk_text_for_index(titles[c.paper_id], c) for c in chunks]
+    # Each distinct text is encoded once (a short abstract's windows, duplicate papers).
+    unique = list(dict.fromkeys(texts))
+    encoded = np.asarray(index.embedder.embed_documents(unique), dtype=np.float32)
+    row = {t: i for i, t in enumerate(unique)}
+    vectors = encoded[[row[t] for t in texts]] if len(texts) else encoded
     hashes = {p.id: p.content_hash() for p in papers}
     index.store.add_chunks(chunks, vectors, hashes)
     paper_vectors = []

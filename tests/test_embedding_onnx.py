@@ -1,0 +1,160 @@
+"""The lean embedder: ONNX Runtime gives sentence-transformers' vectors, and the query and ask
+paths import neither torch nor transformers once the exports are cached."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.errors import ModelError
+from assistant.settings import EmbeddingSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("torch", "transformers", "sentence_transformers")
+
+
+def test_the_bundled_model_fits_the_onnx_path():
+    from assistant.bundled import bundled_embedder_path
+    from assistant.indexing.onnxembed import model_layout
+
+    layout = model_layout(bundled_embedder_path())
+    assert (layout["pooling"], layout["dimension"], layout["max_length"]) == ("mean", 384, 256)
+
+
+def _fake_model(tmp_path: Path, modules: list[dict]) -> Path:
+    (tmp_path / "modules.json").write_text(json.dumps(modules))
+    (tmp_path / "config.json").write_text(json.dumps({"hidden_size": 8}))
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_mean_tokens": True}))
+    (tmp_path / "tokenizer.json").write_text("{}")
+    return tmp_path
+
+
+class _Reference:
+    """Stands in for SentenceTransformerEmbedder: records that the fallback was taken."""
+
+    def __init__(self, settings):
+        self.settings = settings
+
+
+def test_an_unsupported_model_falls_back_with_a_note(tmp_path, monkeypatch, caplog):
+    from assistant.indexing import embedding
+
+    model = _fake_model(
+        tmp_path,
+        [
+            {"type": "sentence_transformers.models.Transformer", "path": ""},
+            {"type": "sentence_transformers.models.Pooling", "path": "1_Pooling"},
+            {"type": "sentence_transformers.models.Dense", "path": "2_Dense"},
+        ],
+    )
+    monkeypatch.setattr(embedding, "SentenceTransformerEmbedder", _Reference)
+    with caplog.at_level(logging.INFO, logger="assistant"):
+        got = embedding.load_embedder(EmbeddingSettings(model=str(model)), tmp_path / "cache")
+    assert isinstance(got, _Reference)
+    assert "cannot run on ONNX Runtime" in caplog.text and "Dense" in caplog.text
+    assert not (tmp_path / "cache" / "onnx").exists()
+
+
+def test_torch_backend_is_sentence_transformers(monkeypatch):
+    from assistant.indexing import embedding
+
+    monkeypatch.setattr(embedding, "SentenceTransformerEmbedder", _Reference)
+    assert isinstance(embedding.load_embedder(EmbeddingSettings(backend="torch")), _Reference)
+
+
+def test_backend_from_the_environment(settings_factory, monkeypatch):
+    assert settings_factory().embedding.backend == "onnx"
+    monkeypatch.setenv("REVIEW_EMBEDDING__BACKEND", "torch")
+    assert settings_factory().embedding.backend == "torch"
+
+
+def test_a_broken_cached_export_is_one_line_and_removed(tmp_path):
+    from assistant.bundled import bundled_embedder_path
+    from assistant.indexing.embedding import load_embedder
+    from assistant.indexing.onnxembed import embedder_onnx_path
+
+    path = embedder_onnx_path(bundled_embedder_path(), tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="run the command again") as err:
+        load_embedder(EmbeddingSettings(), tmp_path)
+    assert "\n" not in str(err.value)
+    assert not path.exists()
+
+
+def _texts() -> list[str]:
+    from assistant.corpus import bundled_corpus_paths, read_papers
+    from assistant.text import split_sentences
+
+    papers = read_papers(bundled_corpus_paths())[:40]
+    texts = [p.title for p in papers[:30]]
+    texts += [s for p in papers for s in split_sentences(p.abstract)][:45]
+    texts += [p.title + ". " + p.abstract for p in papers[:20]]  # long: truncated at 256 tokens
+    texts += ["", "  padded  ", "RL", "Does weight averaging help?", "α-β ≥ 3.5%"]
+    return texts[:100]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.mark.slow
+def test_onnx_vectors_match_sentence_transformers(cache):
+    from assistant.indexing.embedding import SentenceTransformerEmbedder, load_embedder
+    from assistant.indexing.onnxembed import OnnxEmbedder
+
+    texts = _texts()
+    assert len(texts) == 100
+    fast = load_embedder(EmbeddingSettings(batch_size=16), cache)
+    assert isinstance(fast, OnnxEmbedder)
+    ref = SentenceTransformerEmbedder(EmbeddingSettings(backend="torch"))
+    a, b = fast.embed_documents(texts), ref.embed_documents(texts)
+    assert a.shape == b.shape == (100, 384) and a.dtype == np.float32
+    cosines = (a * b).sum(axis=1)
+    assert cosines.min() >= 0.999
+    q = "how does RL affect knowledge recall?"
+    assert float(fast.embed_query(q) @ ref.embed_query(q)) >= 0.999
+    # The export is reused, not written again.
+    stamp = fast.path.stat().st_mtime_ns
+    again = load_embedder(EmbeddingSettings(), cache)
+    assert again.path == fast.path and fast.path.stat().st_mtime_ns == stamp
+
+
+_PROBE = """
+import json, sys
+from assistant import Assistant, Settings
+a = Assistant(Settings(paths={{"store": {store!r}, "cache": {cache!r}}}))
+hits = a.search("weight averaging of fine-tuned models", k=3).hits
+after_search = [m for m in {heavy!r} if m in sys.modules]
+answer = a.ask("how does weight averaging of fine-tuned models work?", mode="extractive")
+print(json.dumps({{"hits": len(hits), "search": after_search, "ask": [m for m in {heavy!r} if m in sys.modules]}}))
+"""
+
+
+@pytest.mark.slow
+def test_search_and_ask_do_not_import_torch_with_a_warm_cache(tmp_path, cache):
+    from assistant import Assistant, Settings
+    from assistant.corpus import bundled_corpus_paths, read_papers
+
+    store = tmp_path / "store"
+    settings = Settings(paths={"store": str(store), "cache": str(cache)})
+    a = Assistant(settings)
+    papers = read_papers(bundled_corpus_paths())[:30]
+    (tmp_path / "few.jsonl").write_text("\n".join(p.model_dump_json() for p in papers))
+    a.ingest([tmp_path / "few.jsonl"])
+    a.judge.score([("A source sentence.", "A statement.")])  # exports the judge and relevance models
+    a.relevance.score("a question", ["a text"])
+    code = _PROBE.format(store=str(store), cache=str(cache), heavy=HEAVY)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["hits"] == 3
+    assert result["search"] == [] and result["ask"] == []
