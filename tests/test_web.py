@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -130,6 +131,8 @@ def test_refusal_shows_the_closest_papers(make_assistant):
 def test_outline_page_has_a_collapsible_tree_and_api_json(client):
     html = client.get("/outline", params={"topic": "model merging", "mode": "extractive"}).text
     assert '<details class="category" open' in html or "Related work" in html
+    if shutil.which("dot"):  # the Graphviz picture links each study to its page
+        assert 'id="outline-svg"' in html and 'href="/paper/' in html and 'href="#' not in html
     data = client.get("/api/outline", params={"topic": "model merging", "mode": "extractive"}).json()
     assert data["topic"] == "model merging"
     assert client.get("/api/outline", params={"topic": "x", "mode": "bogus"}).status_code == 400
@@ -238,3 +241,21 @@ def test_cli_serve_refuses_a_remote_host_in_one_line():
     result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 1
     assert "needs --allow-remote" in result.output
+
+
+@pytest.mark.server
+def test_assistant_serve_runs_in_the_background_on_loopback(make_assistant):
+    import httpx
+    from conftest import free_port
+
+    a = make_assistant(PAPERS)
+    port = free_port()
+    server = a.serve(port=port)
+    try:
+        for _ in range(6000):  # uvicorn sets it once the socket listens
+            if server.started:
+                break
+            time.sleep(0.05)
+        assert httpx.get(f"http://127.0.0.1:{port}/api/stats", timeout=30).json()["papers"] == len(PAPERS)
+    finally:
+        server.should_exit = True

@@ -240,3 +240,21 @@ def test_parallel_searches_while_an_upload_is_ingested(server):
     assert all(data["hits"] in (before, after) for _, data in results)
     probe = httpx.get(f"{server}/api/search", params={"q": "protein folding cubic lattice", "k": 1}).json()
     assert probe["hits"][0]["title"] == record["title"]
+
+
+def test_good_upload_shows_progress_then_the_report(server, page):
+    record = {
+        "title": "Browser Upload Probe: Retrieval for Tide Tables",
+        "abstract": "We index tide tables for retrieval. The probe checks the upload page end to end.",
+    }
+    page.goto(f"{server}/ingest")
+    page.set_input_files(
+        "#ingest-file",
+        files=[{"name": "probe2.jsonl", "mimeType": "application/jsonl", "buffer": json.dumps(record).encode()}],
+    )
+    page.click("#ingest-form button[type=submit]")
+    page.wait_for_selector("#ingest-state.done")
+    assert "1 added" in page.inner_text("#ingest-state")
+    assert page.locator("#ingest-error").is_hidden()
+    page.goto(f"{server}/search?q=tide+tables+retrieval&k=3")
+    assert "Browser Upload Probe" in page.locator("#results .hit .title").first.inner_text()
