@@ -154,6 +154,28 @@ class Assistant:
             raise QueryError(f"no paper with id {paper_id!r} in the index: `review search` shows ids")
         return found[0]
 
+    def papers(self, ids: Sequence[str] | None = None) -> list[Paper]:
+        """Papers in the order of ``ids`` (None: every paper, by id); QueryError lists the ids not in the index."""
+        if ids is None:
+            return sorted(self.index.papers(), key=lambda p: p.id)
+        wanted = list(dict.fromkeys(ids))
+        found = {p.id: p for p in self.index.papers(wanted)} if wanted else {}
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            which = f"id {missing[0]!r}" if len(missing) == 1 else "ids " + ", ".join(map(repr, missing))
+            raise QueryError(f"no paper with {which} in the index: `review search` shows ids")
+        return [found[i] for i in wanted]
+
+    def export_bibtex(self, ids: str | Sequence[str] | Answer | Outline | None = None) -> str:
+        """BibTeX of papers by id, of the papers an Answer or an Outline cites, or (None) of the whole index."""
+        from .export import cited_ids, papers_to_bibtex
+
+        if isinstance(ids, Answer | Outline):
+            ids = cited_ids(ids)
+        elif isinstance(ids, str):
+            ids = [ids]
+        return papers_to_bibtex(self.papers(ids))
+
     def stats(self) -> IndexStats:
         """What the index holds."""
         return self.index.stats()

@@ -63,10 +63,10 @@ def _global(
 
 
 def _register() -> None:
-    from . import ask, config, ingest, outline, search, serve
+    from . import ask, config, export, ingest, outline, search, serve
     from . import eval as eval_command
 
-    for module in (ingest, search, ask, outline, eval_command, config, serve):
+    for module in (ingest, search, ask, outline, export, eval_command, config, serve):
         module.register(app)
 
 

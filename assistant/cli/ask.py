@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import clean, command, console_err, print_json, state
+from .common import clean, command, console_err, fail, print_json, state
 
 
 def ask(
@@ -31,6 +31,9 @@ def ask(
         str | None, typer.Option(help="auto | generative | extractive (default: llm.mode = auto).", show_default=False)
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="markdown | json | bibtex (BibTeX of the cited papers).")
+    ] = "markdown",
 ) -> None:
     """Answer a question from the indexed papers, with checked citations.
 
@@ -45,16 +48,21 @@ def ask(
 
       review ask "which methods merge fine-tuned models?" -k 8 --json
 
+      review ask "which methods merge fine-tuned models?" --format bibtex > cited.bib
+
       review ask "..." --model ~/models/qwen2.5-7b-instruct-q4_k_m.gguf
 
       REVIEW_LLM__URL=http://127.0.0.1:8080/v1 review ask "..."
     """
+    fmt = "json" if json_out else {"md": "markdown", "bib": "bibtex"}.get(fmt.lower(), fmt.lower())
+    if fmt not in ("markdown", "json", "bibtex"):
+        fail(f"unknown format {fmt!r}: use markdown, json or bibtex")
     state.override("llm", "model", model)
     state.override("llm", "url", url)
     state.override("llm", "mode", mode)
     a = state.assistant()
     on_text = None
-    streaming = not json_out and sys.stdout.isatty()
+    streaming = fmt == "markdown" and sys.stdout.isatty()
     if streaming:
         err = console_err()
         err.print("[dim]draft (checking follows):[/dim]")
@@ -65,8 +73,15 @@ def ask(
     answer = a.ask(question, k=k, on_text=on_text)
     if streaming:
         console_err().print()
-    if json_out:
+    if fmt == "json":
         print_json(answer)
+        return
+    if fmt == "bibtex":
+        typer.echo(a.export_bibtex(answer), nl=False)
+        if not answer.references:
+            console_err().print(
+                f"no cited papers: {answer.reason or 'the answer cites none'}", style="dim", markup=False
+            )
         return
     if sys.stdout.isatty():
         from rich.console import Console

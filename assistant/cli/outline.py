@@ -11,7 +11,7 @@ import typer
 
 from .common import command, console_err, fail, state
 
-FORMATS = ("markdown", "json", "mermaid", "dot", "svg", "png")
+FORMATS = ("markdown", "json", "mermaid", "dot", "svg", "png", "bibtex")
 
 
 def outline(
@@ -25,7 +25,8 @@ def outline(
         typer.Option(
             "--format",
             "-f",
-            help="markdown | json | mermaid | dot | svg | png (svg and png are drawn by Graphviz `dot`).",
+            help="markdown | json | mermaid | dot | svg | png | bibtex (svg and png are drawn by Graphviz `dot`;"
+            " bibtex: the outline's studies).",
         ),
     ] = "markdown",
     output: Annotated[
@@ -61,6 +62,8 @@ def outline(
 
       review outline --topic merging --format png -o merging.png
 
+      review outline --topic merging --format bibtex -o merging.bib   # the studies it places
+
       review outline --topic merging --draft
 
       review outline --topic merging --mode extractive   # no LLM: clustering and term labels
@@ -68,7 +71,7 @@ def outline(
     fmt = "json" if json_out else fmt.lower()
     fmt = "markdown" if fmt == "md" else fmt
     if fmt not in FORMATS:
-        fail(f"unknown format {fmt!r}: use markdown, json, mermaid, dot, svg or png")
+        fail(f"unknown format {fmt!r}: use markdown, json, mermaid, dot, svg, png or bibtex")
     if mode is not None and mode not in ("auto", "generative", "extractive"):
         fail(f"unknown mode {mode!r}: use auto or extractive")
     if fmt == "png" and output is None and sys.stdout.isatty():
@@ -77,7 +80,8 @@ def outline(
         from ..rendering import dot_executable
 
         dot_executable()  # before the outline is built: a missing Graphviz should not cost a minute
-    result = state.assistant().outline(topic, depth=depth, draft=draft, mode=mode)
+    a = state.assistant()
+    result = a.outline(topic, depth=depth, draft=draft, mode=mode)
     if fmt == "json":
         data: str | bytes = json.dumps(result.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False)
         data += "\n"
@@ -89,6 +93,8 @@ def outline(
         data = result.to_svg()
     elif fmt == "png":
         data = result.to_png()
+    elif fmt == "bibtex":
+        data = a.export_bibtex(result)
     else:
         data = result.to_markdown()
     _write(data, output)

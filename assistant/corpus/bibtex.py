@@ -1,10 +1,13 @@
 """BibTeX corpora, split into blocks by bibtexparser and decoded to plain text by pylatexenc.
 
 Every entry type (``@article``, ``@inproceedings``, ``@misc`` ...) is a paper and must have a
-``title`` and an ``abstract``; ``year``, ``month``, ``date``, ``author``, ``doi`` and ``url``
-are read when present. ``@comment`` and ``@preamble`` are skipped; ``@string`` macros are
-expanded, ``#`` concatenates. Text outside entries is a comment, as in BibTeX itself; so is an
-``@`` on a line starting with ``%``. LaTeX markup is reduced to plain text: ``{BERT}`` -> ``BERT``,
+``title`` and an ``abstract``; ``year``, ``month``, ``date``, ``author``, ``doi``, ``url`` and
+``organization`` are read when present, and so are the fields `review export` adds so that a round
+trip keeps every ``Paper`` field: ``author_count``, ``upvotes`` and ``sources`` (the files the
+paper was first read from, ``;``-separated; the .bib file read now is added after them).
+``@comment`` and ``@preamble`` are skipped; ``@string`` macros are expanded, ``#`` concatenates.
+Text outside entries is a comment, as in BibTeX itself; so is an ``@`` on a line starting with
+``%``. LaTeX markup is reduced to plain text: ``{BERT}`` -> ``BERT``,
 ``{\\"u}`` -> ``ü``, ``\\emph{x}`` -> ``x``, ``$\\alpha$`` -> ``alpha``.
 
 bibtexparser only splits the file (``parse_stack=[]``): its middlewares resolve a macro only when
@@ -31,7 +34,7 @@ from assistant.corpus.records import Problems, new_paper, report
 from assistant.errors import CorpusError
 from assistant.models import Paper
 
-__all__ = ["latex_to_text", "parse"]
+__all__ = ["latex_to_text", "parse", "parse_authors"]
 
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _COMMENT_LINE = re.compile(r"^[ \t]*%.*$", re.MULTILINE)
@@ -95,7 +98,8 @@ def latex_to_text(value: str) -> str:
     return " ".join(_DECODER.latex_to_text(_PERCENT.sub(r"\\%", value), latex_context=_MACROS).split())
 
 
-def _authors(raw: str) -> list[str]:
+def parse_authors(raw: str) -> list[str]:
+    """Plain-text names from a BibTeX ``author`` value ('A and B', 'Last, First', braces kept together)."""
     # Not strict: "Smith, J., Jones, K." is a sloppy name, not a reason to refuse the file.
     parts = (parse_single_name_into_parts(name, strict=False) for name in split_multiple_persons_names(raw))
     names = [latex_to_text(p.merge_first_name_first) for p in parts]
@@ -191,7 +195,9 @@ def _paper(entry: model.Entry, strings: dict[str, str], path: Path) -> Paper:
     # pylatexenc recurses once per nested group, and trips over e.g. an \href without its arguments.
     try:
         title, abstract = latex_to_text(fields.get("title", "")), latex_to_text(fields.get("abstract", ""))
-        authors = _authors(fields.get("author", ""))
+        authors = parse_authors(fields.get("author", ""))
+        organization = latex_to_text(fields.get("organization", "")) or None
+        earlier = [x for x in (latex_to_text(v) for v in fields.get("sources", "").split(";")) if x]
     except Exception as e:
         message = f"entry {label}: cannot turn its LaTeX into text ({type(e).__name__}); simplify the markup"
         raise CorpusError(message, path=path, line=line) from None
@@ -214,7 +220,11 @@ def _paper(entry: model.Entry, strings: dict[str, str], path: Path) -> Paper:
             date=date,
             authors=authors,
             url=url,
-            sources=[f"{path.name}:{line}"],
+            organization=organization,
+            # Checked by the Paper model: a value that is not a whole number fails the entry, as in JSONL.
+            author_count=fields.get("author_count", "").strip() or None,
+            upvotes=fields.get("upvotes", "").strip() or None,
+            sources=[*earlier, f"{path.name}:{line}"],
         )
     except ValueError as e:
         raise CorpusError(f"entry {label}: {e}", path=path, line=line) from None
