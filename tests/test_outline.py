@@ -201,3 +201,29 @@ def test_off_corpus_and_empty_topics_are_clear_errors(real_assistant):
         real_assistant.outline("sourdough bread baking techniques")
     with pytest.raises(QueryError, match="empty"):
         real_assistant.outline("  ")
+
+
+def test_judge_check_of_an_unsplit_outline_names_the_topic():
+    """Too few studies to split: the root is the only leaf, and the judge is asked about the topic."""
+    from assistant.models import Assignment, OutlineNode, OutlineStudy
+    from assistant.outline.run import OutlineRun
+    from assistant.outline.tree import check_assignments
+    from assistant.settings import Settings
+
+    asked: list[tuple[str, str]] = []
+
+    class Judge:
+        def score(self, pairs):
+            asked.extend(pairs)
+            return [0.9] * len(pairs)
+
+    studies = [
+        OutlineStudy(paper_id=f"p{i}", title=f"Paper {i}", claim="We merge models.", relevance=0.5) for i in range(3)
+    ]
+    for s in studies:
+        s.assignments.append(Assignment(label="model merging", path=[], fit=0.5))
+    root = OutlineNode(label="model merging", papers=[s.paper_id for s in studies], label_source="topic")
+    run = OutlineRun(settings=Settings(), index=None, topic="model merging", judge_factory=Judge)
+    check_assignments(run, root, studies)
+    assert asked and all(h == "This study is about model merging." for _, h in asked)
+    assert all(a.agreed for s in studies for a in s.assignments)

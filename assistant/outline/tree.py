@@ -117,7 +117,12 @@ def check_assignments(run: OutlineRun, root: OutlineNode, studies: list[OutlineS
     if not leaves:
         return
     names = list(leaves)
-    pairs = [(f"{s.title}. {s.claim}", f"This study is about {_phrase(name[-1])}.") for s in studies for name in names]
+    # A tree that was not split is one leaf, the root, whose path is empty: the topic names it.
+    pairs = [
+        (f"{s.title}. {s.claim}", f"This study is about {_phrase(name[-1] if name else run.topic)}.")
+        for s in studies
+        for name in names
+    ]
     scores = run.judge_factory().score(pairs)
     for i, s in enumerate(studies):
         row = dict(zip(names, scores[i * len(names) : (i + 1) * len(names)]))
