@@ -229,7 +229,10 @@ class Assistant:
         """A cited answer, checked against the cited abstracts; refuses when the corpus is silent."""
         from .ask import AskPipeline
 
-        self._check_llm(mode)
+        # A model remembered as not worth generating with is not even loaded (auto mode answers extractively).
+        remembered = (mode or self.settings.llm.mode) == "auto" and self._llm is None
+        if not (remembered and AskPipeline(self.settings, None, None, None).remembered_extractive()):  # type: ignore[arg-type]
+            self._check_llm(mode)
         pipeline = AskPipeline(self.settings, self.index, lambda: self.llm, lambda: self.judge, lambda: self.relevance)
         answer = pipeline.run(question, k=k, mode=mode, on_text=on_text)
         answer.judge = getattr(self._judge, "name", None) if self._judge is not None else None

@@ -347,12 +347,18 @@ class AskPipeline:
             data = {}
         return (data if isinstance(data, dict) else {}), path
 
-    def _worth_generating(self, answer: Answer) -> bool:
-        """auto mode: False once this model file has had ``probe_answers`` answers with no kept statement."""
+    def remembered_extractive(self) -> int:
+        """Answers this model file has had with no kept statement, when that has made it not worth
+        generating with (``ask.probe_answers``); else 0."""
         cfg = self.settings.ask
         record = self._verdicts()[0].get(self._verdict_key(), {})
         tried, kept = int(record.get("answers", 0)), int(record.get("kept", 0))
-        if cfg.probe_answers and tried >= cfg.probe_answers and kept == 0:
+        return tried if cfg.probe_answers and tried >= cfg.probe_answers and kept == 0 else 0
+
+    def _worth_generating(self, answer: Answer) -> bool:
+        """auto mode: False once this model file has had ``probe_answers`` answers with no kept statement."""
+        tried = self.remembered_extractive()
+        if tried:
             answer.reason = (
                 f"answered extractively: none of the model's statements passed the check in its first {tried} answers "
                 "(remembered per model file; ask.probe_answers; --mode generative forces generation)"
