@@ -224,6 +224,10 @@ class Outline(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     mode: str = "extractive"
     model: str | None = None
+    left_out: list[Reference] = Field(
+        default_factory=list,
+        description="Papers just under the candidate cut (closest first): what a wider outline would add.",
+    )
     checks: dict[str, int] = Field(
         default_factory=dict,
         description="Counts of LLM labels/claims accepted or rejected, judged assignments, draft sentences.",

@@ -84,6 +84,12 @@ def outline_markdown(outline: Outline) -> str:
     for r in outline.references:
         date = f", {r.date}" if r.date else ""
         lines.append(f"[{r.n}] {r.title}{date} (`{r.paper_id}`)")
+    if outline.left_out:
+        lines.append("")
+        lines.append("_Just under the relevance cut (not in this outline):_")
+        lines.append("")
+        for r in outline.left_out:
+            lines.append(f"- {r.title} (`{r.paper_id}`)")
     return "\n".join(lines) + "\n"
 
 

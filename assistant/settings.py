@@ -214,23 +214,25 @@ class AskSettings(BaseModel):
 
 
 class OutlineSettings(BaseModel):
-    max_papers: int = Field(
-        25, ge=5, description="Top papers of the hybrid ranking considered; those under the relevance floor are cut."
-    )
+    pool: int = Field(60, ge=5, description="Top papers of the hybrid ranking scored for an outline.")
+    max_papers: int = Field(30, ge=3, description="At most this many candidates are kept.")
+    min_papers: int = Field(3, ge=1, description="At least this many (those over min_relevance) are kept.")
     min_relevance: float = Field(
-        0.3, ge=-1, le=1, description="Absolute floor of a candidate's similarity to the topic."
+        0.3, ge=-1, le=1, description="Similarity floor: the best paper must reach it (else the topic is off-corpus), and so must the papers kept to reach min_papers."
     )
-    relative_relevance: float = Field(
-        0.0, ge=0, le=1, description="Also cut papers under this fraction of the best one's similarity (0 = off)."
+    expansion_seeds: int = Field(
+        5, ge=1, description="Strongest hits whose centroid stands for the topic in the corpus's own vocabulary."
     )
-    expansion_seeds: int = Field(5, ge=1, description="Top hits whose best passages expand the topic query.")
-    expansion_weight: float = Field(
-        0.0,
-        ge=0,
-        le=1,
-        description="Weight of similarity to the topic expanded with its best passages (0 = off: it cost precision on the gold topics).",
+    topic_weight: float = Field(
+        1.0, ge=0, le=4, description="Weight of similarity to the topic against similarity to the seeds' centroid."
     )
-    lexical_keep: int = Field(5, ge=0, description="Top BM25 hits kept a little under the similarity floor.")
+    cut: float = Field(
+        0.5,
+        ge=-3,
+        le=5,
+        description="Keep papers whose combined score is this many standard deviations over the pool's mean.",
+    )
+    left_out: int = Field(5, ge=0, description="Papers just under the cut reported as left out.")
     depth: int = Field(2, ge=1, le=4, description="Levels of categories.")
     min_split: int = Field(7, ge=3, description="A category with fewer studies is not split further.")
     min_assignment: float = Field(

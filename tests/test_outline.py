@@ -144,7 +144,8 @@ def test_llm_labels_are_checked_and_bad_ones_fall_back_to_terms(real_assistant):
     plausible = TitleWordLLM()
     outline = OutlineBuilder(a.settings, a.index, lambda: plausible, lambda: a.judge).build("preference optimization")
     used = [n for n in outline.walk() if n.label_source == "llm"]
-    assert used and outline.checks["labels_llm"] == len(used)
+    # every LLM label in the tree was counted as accepted (pruning may drop an accepted one)
+    assert used and outline.checks["labels_llm"] >= len(used)
     for node in outline.walk():
         labels = [c.label.lower() for c in node.children]
         assert len(labels) == len(set(labels))

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ..errors import QueryError
-from ..models import Outline, OutlineNode, OutlineStudy, Paper
+from ..models import Outline, OutlineNode, OutlineStudy, Paper, Reference
 from ..settings import Settings
 from . import tree
-from .candidates import candidates
+from .candidates import candidate_pool, candidates
 from .claims import extract_claims, rewrite_claims
 from .clustering import split
 from .labels import background
@@ -73,7 +73,8 @@ class OutlineBuilder:
         )
         timings: dict[str, float] = {}
         with _timed(timings, "candidates"):
-            found = candidates(self.settings, self.index, topic)
+            pool = candidate_pool(self.settings, self.index, topic)
+            found = pool.kept
         if len(found) < 2:
             closest = ", ".join(p.id for p, _ in found) or "none"
             raise QueryError(
@@ -124,6 +125,9 @@ class OutlineBuilder:
             outline.model = getattr(self._llm_factory(), "name", None)
         by_id = {p.id: p for p in papers}
         outline.references = tree.references(outline, by_id)
+        outline.left_out = [
+            Reference(n=n, paper_id=p.id, title=p.title, date=p.date) for n, (p, _) in enumerate(pool.left_out, 1)
+        ]
         if draft:
             with _timed(timings, "draft"):
                 tree.draft(run, outline, by_id)
