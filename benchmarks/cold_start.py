@@ -13,7 +13,9 @@
 2. Warm: ``Assistant.search`` p50/p95 over ``--queries`` SciFact claims on a 5,183-abstract
    index, before and after alternating query by query in one process. The index comes from
    ``--scifact-store`` or is ingested here through the ONNX path (its time is printed).
-3. Matrix: the exact search alone (matrix-vector product + top 100) on synthetic unit vectors
+3. ``--quality``: nDCG@10 (k=10 list) and recall@100 (k=100 list) of the default hybrid search on
+   all SciFact train claims, before and after, on the same index.
+4. Matrix: the exact search alone (matrix-vector product + top 100) on synthetic unit vectors
    of 5K..500K x 384 float32, median of 50: up to what size it stays under 20 ms.
 """
 
@@ -57,6 +59,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--workdir", type=Path, help="Keep stores here (default: a temporary directory).")
     for part in ("cold", "warm", "matrix"):
         p.add_argument(f"--skip-{part}", action="store_true")
+    p.add_argument("--quality", action="store_true", help="Also nDCG@10 / recall@100 before and after.")
     return p.parse_args()
 
 
@@ -164,7 +167,31 @@ def warm(args: argparse.Namespace, workdir: Path) -> tuple[list[dict], str]:
         ts = times[name]
         rows.append({"warm search, 5,183 papers": name, "p50 ms": percentile(ts, 50), "p95 ms": percentile(ts, 95)})
     note += f"; same top-10 before and after for {same}/{len(queries)} claims"
+    if args.quality:
+        note += "\n\n" + table(quality(directory, before, after))
     return rows, note
+
+
+def quality(directory: Path, before, after) -> list[dict]:
+    from _common import ndcg_at, recall_at
+
+    queries, qrels = scifact_queries(directory)
+    rows = []
+    for name, a in (("before", before), ("after", after)):
+        ndcg, recall = [], []
+        for qid, claim in queries:
+            top10 = [h.paper_id for h in a.search(claim, 10).hits]
+            top100 = [h.paper_id for h in a.search(claim, 100).hits]
+            ndcg.append(ndcg_at(top10, qrels[qid], 10))
+            recall.append(recall_at(top100, qrels[qid], 100))
+        rows.append(
+            {
+                f"SciFact train, {len(queries)} claims": name,
+                "nDCG@10": sum(ndcg) / len(ndcg),
+                "R@100": sum(recall) / len(recall),
+            }
+        )
+    return rows
 
 
 def matrix() -> list[dict]:
