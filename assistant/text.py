@@ -19,6 +19,7 @@ __all__ = [
     "is_degenerate",
     "looks_like_instruction",
     "prefix_stem",
+    "prompt_data",
     "split_sentences",
 ]
 
@@ -139,6 +140,16 @@ _INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _INSTRUCTION_PATTERNS), r
 def looks_like_instruction(sentence: str) -> bool:
     """True for text that addresses the model (prompt injection); such text is never shown or quoted."""
     return bool(_INSTRUCTION.search(sentence))
+
+
+def prompt_data(text: str, withheld: str = "", *, whole: bool = False) -> str:
+    """Corpus text as it may stand in a prompt: on one line, so it cannot open a field of its own
+    ("Finding:", "System:"), and without the sentences that address the model (``whole``: any such
+    sentence withholds all of it, as for a title); ``withheld`` when nothing is left."""
+    sentences = split_sentences(text)
+    if whole and any(looks_like_instruction(s) for s in sentences):
+        return withheld
+    return " ".join(s for s in sentences if not looks_like_instruction(s)) or withheld
 
 
 def is_degenerate(text: str) -> bool:

@@ -41,7 +41,8 @@ def ingest(
     bar = progress_bar("embedding papers")
 
     def on_wait(message: str) -> None:
-        console_err().print(clean(message), markup=False, highlight=False)
+        # soft_wrap: one line however narrow the terminal (a store path broken in two cannot be pasted)
+        console_err().print(clean(message), markup=False, highlight=False, soft_wrap=True)
 
     try:
         report = a.ingest(
@@ -58,6 +59,7 @@ def ingest(
         f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f}s",
         highlight=False,
         markup=False,
+        soft_wrap=True,
     )
 
 

@@ -87,11 +87,13 @@ def ingest_papers(index: Index, papers: Sequence[Paper], progress: Progress | No
         done = 0
         for batch in _batches(todo, index.settings.chunks.sentences):
             report.chunks_embedded += _ingest_batch(index, batch)
+            # A new token per commit: a search cache built during this run must not outlive it if
+            # the run dies (kill, Ctrl-C) before its end, when nothing would be left to bump it.
+            store.bump_generation()
             done += len(batch)
             log.info("indexed %d/%d papers", done, len(todo))
             if progress:
                 progress(done, len(todo))
-        store.bump_generation()
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 

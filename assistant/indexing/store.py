@@ -183,7 +183,8 @@ class ChromaStore:
                 if not create and not (self._path / "chroma.sqlite3").exists():
                     raise NoIndexError(f"no index at {self._path}/: run `review ingest`")
                 self._path.mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(path=str(self._path), settings=chroma_settings)
+                self._chroma_settings = chroma_settings
+                self._connect()
         except StoreError:  # NoIndexError included
             raise
         except Exception as exc:
@@ -198,6 +199,23 @@ class ChromaStore:
             self._chunks_name, self._papers_name = f"{cfg.collection}_next_chunks", f"{cfg.collection}_next_papers"
             self.reset()
         self._open(embedder_name, dimension, create=create)
+
+    def _connect(self) -> None:
+        """An embedded client with a view of its own. Chroma shares one per folder within a process,
+        and that one never sees what other processes commit later (reading their vectors fails with
+        'Error finding id'), so each store, and each reopen, starts from the files."""
+        import chromadb
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        getattr(SharedSystemClient, "_identifier_to_system", {}).pop(str(self._path), None)
+        self._client = chromadb.PersistentClient(path=str(self._path), settings=self._chroma_settings)
+
+    def _reopen(self) -> None:
+        """See another process's commits (an embedded client reads them only when reopened)."""
+        log.info("the index in %s changed in another process; reopening it", self.location)
+        self._connect()
+        self._chunks = self._client.get_collection(self._chunks_name, embedding_function=None)
+        self._papers = self._client.get_collection(self._papers_name, embedding_function=None)
 
     @_guarded
     def commit_rebuild(self) -> None:
@@ -226,6 +244,7 @@ class ChromaStore:
                 f"(dimension {found.get('dimension')}), not {embedder!r} (dimension {dimension}): "
                 f"rebuild it with `review ingest --rebuild`, or set REVIEW_EMBEDDING__MODEL={found.get('embedder')}"
             )
+        self._seen = str(found.get("generation", ""))
 
     @_guarded
     def info(self) -> dict[str, Any]:
@@ -240,8 +259,14 @@ class ChromaStore:
 
     @_guarded
     def generation(self) -> str:
-        """Token that changes whenever the index content may have changed."""
-        return str((self._chunks.metadata or {}).get("generation", ""))
+        """Token that changes whenever the index content may have changed; read afresh, since another
+        process may have ingested meanwhile (an embedded client is then reopened to see its commits)."""
+        meta = self._client.get_collection(self._chunks_name, embedding_function=None).metadata or {}
+        token = str(meta.get("generation", ""))
+        if token != self._seen and self._path is not None:
+            self._reopen()
+        self._seen = token
+        return token
 
     @_guarded
     def bump_generation(self) -> str:
@@ -250,6 +275,7 @@ class ChromaStore:
         meta = {k: v for k, v in (self._chunks.metadata or {}).items() if k != "hnsw:space"}
         meta["generation"] = token
         self._chunks.modify(metadata=meta)
+        self._seen = token  # our own change: nothing to reopen for
         return token
 
     @_guarded

@@ -7,7 +7,7 @@ import re
 
 from ..models import OutlineStudy, Paper
 from ..prompts import render
-from ..text import FINDING, NOT_A_FINDING, VAGUE, is_degenerate, looks_like_instruction, split_sentences
+from ..text import FINDING, NOT_A_FINDING, VAGUE, is_degenerate, looks_like_instruction, prompt_data, split_sentences
 from .run import OutlineRun
 
 __all__ = ["clean_latex", "extract_claims", "rewrite_claims"]
@@ -66,7 +66,13 @@ def rewrite_claims(run: OutlineRun, papers: list[Paper], studies: list[OutlineSt
     """An LLM rewrite of each claim, kept only when the judge finds it in the abstract."""
     proposals = []
     for paper in papers:
-        text = " ".join(run.complete(render("outline_claim", title=paper.title, abstract=paper.abstract), 64).split())
+        # Title and abstract are data: on one line each, sentences that give orders left out.
+        prompt = render(
+            "outline_claim",
+            title=prompt_data(paper.title, "(title withheld)", whole=True),
+            abstract=prompt_data(paper.abstract),
+        )
+        text = " ".join(run.complete(prompt, 64).split())
         ok = 6 <= len(text.split()) <= 45 and not looks_like_instruction(text) and not is_degenerate(text)
         proposals.append(text if ok else None)
     pairs = [(p.abstract, text) for p, text in zip(papers, proposals) if text]

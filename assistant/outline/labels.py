@@ -12,7 +12,7 @@ from collections import Counter
 
 from ..models import OutlineStudy
 from ..prompts import render
-from ..text import LABEL_STOPWORDS, prefix_stem
+from ..text import LABEL_STOPWORDS, prefix_stem, prompt_data
 from .run import OutlineRun
 
 __all__ = ["background", "clean_label", "distinctive_labels", "label_problem", "llm_labels"]
@@ -210,7 +210,9 @@ def llm_labels(
     n_titles = run.settings.outline.label_titles
     proposed = []
     for group in groups:
-        titles = "\n".join(f"- {studies[i].title}" for i in group[:n_titles])
+        # Titles are data: one line each, and a title that gives orders is left out.
+        shown = [prompt_data(studies[i].title, whole=True) for i in group[:n_titles]]
+        titles = "\n".join(f"- {t}" for t in shown if t)
         proposed.append(clean_label(run.complete(render("outline_label", topic=run.topic, titles=titles), 16)))
     cents = np.asarray([vectors[g].mean(axis=0) for g in groups])
     cents /= np.linalg.norm(cents, axis=1, keepdims=True) + 1e-9
