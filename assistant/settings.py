@@ -218,7 +218,14 @@ class OutlineSettings(BaseModel):
     max_papers: int = Field(30, ge=3, description="At most this many candidates are kept.")
     min_papers: int = Field(3, ge=1, description="At least this many (those over min_relevance) are kept.")
     min_relevance: float = Field(
-        0.3, ge=-1, le=1, description="Similarity floor: the best paper must reach it (else the topic is off-corpus), and so must the papers kept to reach min_papers."
+        0.3, ge=-1, le=1, description="Similarity floor of the papers kept to reach min_papers."
+    )
+    off_corpus: float = Field(
+        0.22,
+        ge=-1,
+        le=1,
+        description="When even the best paper's similarity to the topic is under this, the corpus does not cover it "
+        "(the bundled corpus: 'merging' 0.30, 'sourdough bread baking techniques' 0.18).",
     )
     expansion_seeds: int = Field(
         5, ge=1, description="Strongest hits whose centroid stands for the topic in the corpus's own vocabulary."
@@ -240,6 +247,11 @@ class OutlineSettings(BaseModel):
     )
     multi_margin: float = Field(
         0.02, ge=0, le=1, description="A study joins a second category that fits within this margin."
+    )
+    keyphrase_labels: bool = Field(
+        True,
+        description="Name categories by keyphrases of their studies (KeyBERT's method on the bundled embedder); "
+        "a phrase that fails the label checks leaves the distinctive-term label.",
     )
     llm_labels: bool = Field(
         True,

@@ -140,7 +140,7 @@ def test_llm_labels_are_checked_and_bad_ones_fall_back_to_terms(real_assistant):
     outline = OutlineBuilder(a.settings, a.index, lambda: copied, lambda: a.judge).build("preference optimization")
     assert copied.calls >= 2
     assert outline.checks["labels_llm_rejected"] == copied.calls and not outline.checks.get("labels_llm")
-    assert all(n.label_source in ("topic", "terms", "other") for n in outline.walk())
+    assert all(n.label_source in ("topic", "keyphrase", "terms", "other") for n in outline.walk())
     plausible = TitleWordLLM()
     outline = OutlineBuilder(a.settings, a.index, lambda: plausible, lambda: a.judge).build("preference optimization")
     used = [n for n in outline.walk() if n.label_source == "llm"]
@@ -228,3 +228,30 @@ def test_judge_check_of_an_unsplit_outline_names_the_topic():
     check_assignments(run, root, studies)
     assert asked and all(h == "This study is about model merging." for _, h in asked)
     assert all(a.agreed for s in studies for a in s.assignments)
+
+
+def test_keyphrases_are_multiword_shared_and_distinct():
+    from assistant.outline.phrases import candidate_phrases, phrase_labels
+
+    assert "task vectors" in candidate_phrases("We add task vectors to merge models.", avoid={"merging"})
+    assert not any(len(p.split()) < 2 for p in candidate_phrases("Weight averaging of fine-tuned checkpoints.", set()))
+    assert not any("merg" in p for p in candidate_phrases("Model merging with merged weights.", {"merging"}))
+
+    def embed(texts):  # bag of letters: enough to tell the two groups apart
+        import numpy as np
+
+        out = np.zeros((len(texts), 26), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for ch in t.lower():
+                if "a" <= ch <= "z":
+                    out[i, ord(ch) - 97] += 1
+        return out / (np.linalg.norm(out, axis=1, keepdims=True) + 1e-9)
+
+    groups = [
+        ["Task vectors let us edit models.", "Adding task vectors composes skills."],
+        ["Weight averaging of checkpoints helps.", "Uniform weight averaging is robust."],
+    ]
+    cents = [embed([" ".join(g)])[0] for g in groups]
+    labels = phrase_labels(embed, groups, cents, avoid=set())
+    assert labels[0].lower().startswith("task vectors") and labels[1].lower().startswith("weight averaging")
+    assert phrase_labels(embed, [["alpha"], ["beta"]], cents, avoid=set()) == [None, None]

@@ -47,7 +47,7 @@ def candidate_pool(settings: Settings, index, topic: str) -> CandidatePool:
     by_id = {p.id: p for p in index.papers([h.paper_id for h in hits])}
     papers = [by_id[h.paper_id] for h in hits if h.paper_id in by_id]
     sim = sim[[i for i, h in enumerate(hits) if h.paper_id in by_id]]
-    if sim.max() < cfg.min_relevance:  # not even the best hit is close: the corpus does not cover it
+    if sim.max() < cfg.off_corpus:  # not even the best hit is close: the corpus does not cover it
         return CandidatePool()
     if len(papers) < 4:  # too few to have a spread: the similarity floor alone decides
         kept = [(p, float(s)) for p, s in zip(papers, sim) if s >= cfg.min_relevance]

@@ -7,7 +7,8 @@ import math
 import re
 
 from ..models import OutlineNode, OutlineStudy
-from .labels import distinctive_labels, llm_labels
+from .labels import distinctive_labels, label_problem, llm_labels
+from .phrases import phrase_labels
 from .run import OutlineRun
 
 __all__ = ["central", "short_title", "split"]
@@ -45,14 +46,49 @@ def split(
         texts, taken=set(taken_all), avoid=avoid, background=run.background, fallbacks=fallbacks
     )
     sources = ["terms"] * len(labels)
+    if cfg.keyphrase_labels:
+        labels, sources = _keyphrase_labels(run, groups, studies, vectors, labels, sources, taken_all, avoid)
     if run.use_llm and cfg.llm_labels:
         llm = llm_labels(run, groups, studies, vectors, labels, taken_all, avoid)
-        sources = ["llm" if a != b else "terms" for a, b in zip(llm, labels)]
+        sources = ["llm" if a != b else s for a, b, s in zip(llm, labels, sources)]
         labels = llm
     for group, label, source in zip(groups, labels, sources):
         child = OutlineNode(label=label, label_source=source)
         node.children.append(child)
         split(run, child, group, studies, vectors, level + 1, depth, taken | {label.lower()})
+
+
+def _keyphrase_labels(
+    run: OutlineRun,
+    groups: list[list[int]],
+    studies: list[OutlineStudy],
+    vectors,
+    labels: list[str],
+    sources: list[str],
+    taken: set[str],
+    avoid: set[str],
+) -> tuple[list[str], list[str]]:
+    """Replace term labels with keyphrases (see phrases.phrase_labels) that pass the same checks
+    as an LLM's label; a group whose phrase fails keeps its term label."""
+    texts = [[f"{studies[i].title}. {studies[i].claim}" for i in g] for g in groups]
+    # Phrases come from whole abstracts: two studies of a category share more of them than claims do.
+    abstracts = {p.id: p.abstract for p in run.index.papers([s.paper_id for s in studies])}
+    sources_text = [[f"{studies[i].title}. {abstracts.get(studies[i].paper_id, studies[i].claim)}" for i in g] for g in groups]
+    centroids = [vectors[g].mean(axis=0) for g in groups]
+    proposed = phrase_labels(run.index.embedder.embed_documents, sources_text, centroids, avoid, run.common)
+    labels, sources = list(labels), list(sources)
+    for j, label in enumerate(proposed):
+        if label is None:
+            continue
+        siblings = {x.lower() for k, x in enumerate(labels) if k != j}
+        others = [t for k, g in enumerate(texts) if k != j for t in g]
+        problem = label_problem(label, texts[j], taken | siblings, avoid, others, run.common)
+        if problem is None:
+            labels[j], sources[j] = label, "keyphrase"
+            run.checks["labels_keyphrase"] += 1
+        else:
+            run.checks["labels_keyphrase_rejected"] += 1
+    return labels, sources
 
 
 def _balanced_clusters(vectors, k: int) -> list[list[int]]:

@@ -171,7 +171,7 @@ def recount(node: OutlineNode) -> set[str]:
     under = set(node.papers)
     for c in node.children:
         under |= recount(c)
-    if node.label_source in ("llm", "terms"):
+    if node.label_source in ("llm", "keyphrase", "terms"):
         noun = "study" if len(under) == 1 else "studies"
         node.description = f"{len(under)} {noun} on {node.label[0].lower() + node.label[1:]}."
     return under
