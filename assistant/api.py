@@ -126,7 +126,8 @@ class Assistant:
         if self._index is None and self._embedder is None:
             from .indexing.embedding import load_embedder
 
-            self._embedder = load_embedder(self.settings.embedding, self.settings.paths.cache)  # slow: before the lock
+            # slow: loaded before taking the lock
+            self._embedder = load_embedder(self.settings.embedding, self.settings.paths.cache, batch=True)
         # An injected store is this process's own; the lock is for the stores other processes can open.
         lock = nullcontext() if self._store is not None else writer_lock(self.settings, wait=wait, on_wait=on_wait)
         with lock:

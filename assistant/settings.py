@@ -81,7 +81,9 @@ class EmbeddingSettings(BaseModel):
         "query time) or sentence-transformers on torch (the reference). A model ONNX cannot reproduce falls "
         "back to sentence-transformers (noted at -v).",
     )
-    threads: int | None = Field(None, ge=1, description="ONNX Runtime intra-op threads (default: its choice).")
+    threads: int | None = Field(
+        None, ge=1, description="ONNX Runtime threads of the embedder (default: 1 for queries, all cores for ingest)."
+    )
     device: str = Field(
         "cpu", description="torch device for the embedder: cpu, cuda, mps (anything but cpu uses the torch backend)."
     )

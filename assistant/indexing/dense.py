@@ -64,7 +64,9 @@ class DenseMatrix:
         """Chunk ids with cosine similarity, best first."""
         if not self.ids:
             return []
-        scores = self.vectors @ np.asarray(query, dtype=np.float32)
+        # einsum, not BLAS: one thread, same summation order in every process, and on a busy
+        # 2-core machine 4x faster than BLAS's two threads on this memory-bound product.
+        scores = np.einsum("ij,j->i", self.vectors, np.asarray(query, dtype=np.float32))
         return [(self.ids[i], float(scores[i])) for i in top_rows(scores, n)]
 
     def save(self, directory: Path) -> None:

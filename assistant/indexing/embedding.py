@@ -104,11 +104,12 @@ class SentenceTransformerEmbedder:
         )[0]
 
 
-def load_embedder(settings: EmbeddingSettings, cache: Path | None = None) -> Embedder:
+def load_embedder(settings: EmbeddingSettings, cache: Path | None = None, *, batch: bool = False) -> Embedder:
     """The configured embedder: ONNX Runtime (exported once to ``cache``/onnx) or sentence-transformers.
 
     The ONNX backend falls back to sentence-transformers, with a note in the log, for a model it
-    cannot reproduce (or export)."""
+    cannot reproduce (or export). ``batch``: for ingest (all cores); otherwise one thread, which
+    embeds a query faster than two that wait for each other on a busy machine."""
     if settings.backend == "torch" or settings.device != "cpu":
         return SentenceTransformerEmbedder(settings)
     target, name = _resolve(settings.model)
@@ -141,5 +142,5 @@ def load_embedder(settings: EmbeddingSettings, cache: Path | None = None) -> Emb
         batch_size=settings.batch_size,
         query_prefix=settings.query_prefix,
         document_prefix=settings.document_prefix,
-        threads=settings.threads,
+        threads=settings.threads or (None if batch else 1),
     )
