@@ -15,7 +15,7 @@
    ``--scifact-store`` or is ingested here through the ONNX path (its time is printed).
 3. ``--quality``: nDCG@10 (k=10 list) and recall@100 (k=100 list) of the default hybrid search on
    all SciFact train claims, before and after, on the same index.
-4. Matrix: the exact search alone (matrix-vector product + top 100) on synthetic unit vectors
+4. Matrix: the exact search alone (`DenseMatrix.search`: product + top 100) on synthetic unit vectors
    of 5K..500K x 384 float32, median of 50: up to what size it stays under 20 ms.
 """
 
