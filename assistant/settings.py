@@ -233,7 +233,13 @@ class OutlineSettings(BaseModel):
         5, ge=1, description="Strongest hits whose centroid stands for the topic in the corpus's own vocabulary."
     )
     topic_weight: float = Field(
-        1.0, ge=0, le=4, description="Weight of similarity to the topic against similarity to the seeds' centroid."
+        0.0,
+        ge=0,
+        le=4,
+        description="Weight of the best chunk's cosine to the topic (0: the hybrid score carries it; chosen on the tuning topics).",
+    )
+    hybrid_weight: float = Field(
+        1.0, ge=0, le=4, description="Weight of the hybrid (dense + BM25) search score in a candidate's score."
     )
     cut: float = Field(
         0.5,

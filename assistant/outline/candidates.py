@@ -2,7 +2,8 @@
 
 A topic's own words are a weak query, a one-word topic ("merging", "RAG") most of all. So the
 strongest hits of the hybrid search stand for the topic in the corpus's own vocabulary: each
-paper of the pool is scored by its similarity to the topic *and* to the centroid of those hits
+paper of the pool is scored by its hybrid (dense + BM25) search score *and* its similarity to
+the centroid of those hits
 (pseudo-relevance feedback in embedding space, no hand-written synonyms). The seeds are the
 abstracts that use the topic's words, so a task-vector paper joins "merging" because the
 abstracts that say "merging" talk about task vectors. The cut is where the
@@ -46,7 +47,10 @@ def candidate_pool(settings: Settings, index, topic: str) -> CandidatePool:
     sim = np.asarray([h.similarity or 0.0 for h in hits], dtype=np.float64)
     by_id = {p.id: p for p in index.papers([h.paper_id for h in hits])}
     papers = [by_id[h.paper_id] for h in hits if h.paper_id in by_id]
-    sim = sim[[i for i, h in enumerate(hits) if h.paper_id in by_id]]
+    rows = [i for i, h in enumerate(hits) if h.paper_id in by_id]
+    sim = sim[rows]
+    # The hybrid ranking (dense and BM25 fused) carries the lexical evidence the cosine lacks.
+    fused = np.log(np.asarray([hits[i].score for i in rows], dtype=np.float64) + 1e-9)
     if sim.max() < cfg.off_corpus:  # not even the best hit is close: the corpus does not cover it
         return CandidatePool()
     if len(papers) < 4:  # too few to have a spread: the similarity floor alone decides
@@ -60,8 +64,8 @@ def candidate_pool(settings: Settings, index, topic: str) -> CandidatePool:
     seed_rows = [i for _, i in lexical[: cfg.expansion_seeds]] or list(range(min(cfg.expansion_seeds, len(papers))))
     seeds = vectors[seed_rows].mean(axis=0)
     seeds /= np.linalg.norm(seeds) or 1.0
-    score = _z(sim) * cfg.topic_weight + _z(vectors @ seeds)
-    cut = cfg.cut * (1.0 + cfg.topic_weight) / 2
+    score = _z(sim) * cfg.topic_weight + _z(fused) * cfg.hybrid_weight + _z(vectors @ seeds)
+    cut = cfg.cut * (1.0 + cfg.topic_weight + cfg.hybrid_weight) / 3
     order = sorted(range(len(papers)), key=lambda i: (-score[i], papers[i].id))
     # Never fewer than min_papers (if they clear the similarity floor), never more than max_papers.
     kept_idx = [i for i in order if score[i] >= cut][: cfg.max_papers]
