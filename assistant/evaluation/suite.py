@@ -63,7 +63,8 @@ def _meta(assistant, mode: str, parts: list[str]) -> dict[str, Any]:
     s = assistant.settings
     stats = assistant.stats()
     embedder = assistant.index.embedder
-    emb_path = Path(getattr(embedder, "path", "") or "")
+    # The model's own folder (an ONNX embedder's path is its export in the cache).
+    emb_path = Path(getattr(embedder, "model_dir", None) or getattr(embedder, "path", "") or "")
     emb_file = next(iter(sorted(emb_path.glob("*.safetensors"))), None) if emb_path.is_dir() else None
     meta: dict[str, Any] = {
         "fingerprint": s.fingerprint(),

@@ -154,6 +154,7 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.query_prefix, self.document_prefix = query_prefix, document_prefix
         self.path = path
+        self.model_dir = model_dir  # the sentence-transformers model it was exported from
         try:
             self.session = session(path, threads)
         except Exception as exc:  # noqa: BLE001 - a broken cache file: export again next time
