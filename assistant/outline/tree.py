@@ -173,7 +173,11 @@ def recount(node: OutlineNode) -> set[str]:
         under |= recount(c)
     if node.label_source in ("llm", "keyphrase", "terms"):
         noun = "study" if len(under) == 1 else "studies"
-        node.description = f"{len(under)} {noun} on {node.label[0].lower() + node.label[1:]}."
+        label = node.label
+        # "Task vectors" reads "task vectors" mid-sentence; "LLM pretraining" stays as it is.
+        if not label[1:2].isupper():
+            label = label[:1].lower() + label[1:]
+        node.description = f"{len(under)} {noun} on {label}."
     return under
 
 
