@@ -211,7 +211,7 @@ def test_cli_png_and_svg_to_stdout(monkeypatch):
     assert svg.exit_code == 0 and "ties-2023" in svg.stdout
     ET.fromstring(svg.stdout_bytes)
     bad = runner.invoke(app, ["outline", "--topic", "merging", "--format", "gif"])
-    assert bad.exit_code == 1 and "use markdown, json, mermaid, dot, svg or png" in bad.stderr
+    assert bad.exit_code == 1 and "use markdown, json, mermaid, dot, svg, png or bibtex" in bad.stderr
 
 
 @pytest.mark.slow

@@ -51,10 +51,14 @@ def server(tmp_path_factory):
 
     base = tmp_path_factory.mktemp("serve")
     store = base / "store"
-    if (ROOT / "store" / "chroma.sqlite3").exists():
-        shutil.copytree(ROOT / "store", store, ignore=shutil.ignore_patterns("uploads", "*.lock"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEW_")}
     env["REVIEW_CONFIG"] = str(base / "absent.toml")
+    if (ROOT / "store" / "chroma.sqlite3").exists():
+        shutil.copytree(ROOT / "store", store, ignore=shutil.ignore_patterns("uploads", "*.lock"))
+    else:  # a checkout without an index: build one from the bundled corpus first
+        subprocess.run(
+            [sys.executable, "-m", "assistant", "--store", str(store), "ingest"], cwd=ROOT, env=env, check=True
+        )
     port = free_port()
     log = (base / "serve.log").open("wb")
     proc = subprocess.Popen(

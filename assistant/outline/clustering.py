@@ -73,7 +73,9 @@ def _keyphrase_labels(
     texts = [[f"{studies[i].title}. {studies[i].claim}" for i in g] for g in groups]
     # Phrases come from whole abstracts: two studies of a category share more of them than claims do.
     abstracts = {p.id: p.abstract for p in run.index.papers([s.paper_id for s in studies])}
-    sources_text = [[f"{studies[i].title}. {abstracts.get(studies[i].paper_id, studies[i].claim)}" for i in g] for g in groups]
+    sources_text = [
+        [f"{studies[i].title}. {abstracts.get(studies[i].paper_id, studies[i].claim)}" for i in g] for g in groups
+    ]
     centroids = [vectors[g].mean(axis=0) for g in groups]
     proposed = phrase_labels(run.index.embedder.embed_documents, sources_text, centroids, avoid, run.common)
     labels, sources = list(labels), list(sources)

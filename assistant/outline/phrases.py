@@ -70,9 +70,7 @@ def phrase_labels(
                 counts[p] = counts.get(p, 0) + 1
         need = min(2, len(texts))
         per_group.append(
-            sorted(
-                p for p, n in counts.items() if n >= need and not {prefix_stem(w) for w in p.split()} <= set(common)
-            )
+            sorted(p for p, n in counts.items() if n >= need and not {prefix_stem(w) for w in p.split()} <= set(common))
         )
     everything = sorted({p for ps in per_group for p in ps})
     if not everything:
