@@ -30,7 +30,7 @@ from .prompts import render
 from .retrieval import search
 from .selection import Candidate, candidates, group, select
 from .settings import Settings
-from .text import STOPWORDS, is_degenerate, looks_like_instruction, split_sentences
+from .text import STOPWORDS, is_degenerate, looks_like_instruction, prompt_data, split_sentences
 
 __all__ = ["NOT_COVERED", "AskPipeline", "build_grammar", "missing_names", "parse_statements"]
 
@@ -403,10 +403,10 @@ class AskPipeline:
             for p in s.hit.passages[: self.settings.ask.passages]:
                 shown.update(range(p.sentence_start, min(p.sentence_end, len(s.sentences))))
             # Sentence spans stay in the hits; labels in the prompt only invite tiny models to copy them.
-            lines = " ".join(s.sentences[i] for i in sorted(shown) if not looks_like_instruction(s.sentences[i]))
-            title = s.paper.title.replace("\n", " ")
-            if looks_like_instruction(title):  # a title is data too: one that gives orders is not shown
-                title = "(title withheld)"
+            # Corpus text is data (text.prompt_data): one line, no sentence that addresses the
+            # model, and a title that gives orders is not shown at all.
+            lines = prompt_data(" ".join(s.sentences[i] for i in sorted(shown)))
+            title = prompt_data(s.paper.title, "(title withheld)", whole=True)
             blocks.append(f"[{s.n}] {title}\n{lines}")
         return "\n".join(blocks)
 
