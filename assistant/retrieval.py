@@ -32,9 +32,11 @@ def search(index: Index, query: str, k: int | None = None, relevance: Relevance 
         return rerank(query, first, relevance, cfg, k)
     n = max(cfg.candidates, k * 4)
     # A retriever of weight 0 is not run; the lexical index also gives the chunk map.
-    lex_index = index.lexical()
+    # One read of the generation: both rankings come from the same index content (and it costs a query).
+    generation = index.store.generation()
+    lex_index = index.lexical(generation)
     lexical = lex_index.search(query, n) if cfg.lexical_weight > 0 else []
-    dense = index.dense_search(query, n) if cfg.dense_weight > 0 else []
+    dense = index.dense_search(query, n, generation) if cfg.dense_weight > 0 else []
     chunks = {cid: index.chunks[cid] for cid, _ in dense + lexical if cid in index.chunks}
     chunk_paper = {cid: c.paper_id for cid, c in chunks.items()}
     # Paper records only for the hits: rank first, then fetch the top k; a paper without a record

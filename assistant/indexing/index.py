@@ -73,9 +73,10 @@ class Index:
             and hasattr(self.store, "chunk_vectors")
         )
 
-    def dense(self) -> DenseMatrix:
-        """The chunk-embedding matrix of the committed chunks for the current store content (cached on disk)."""
-        generation = self.store.generation()
+    def dense(self, generation: str | None = None) -> DenseMatrix:
+        """The chunk-embedding matrix of the committed chunks for the current store content (cached on
+        disk); ``generation`` when the caller read it already (one read per search)."""
+        generation = generation if generation is not None else self.store.generation()
         if self._dense is not None and self._dense.generation == generation:
             return self._dense
         directory = self._cache_dir("dense")
@@ -93,19 +94,19 @@ class Index:
         self._dense = cached
         return cached
 
-    def dense_search(self, query: str, n: int) -> list[tuple[str, float]]:
+    def dense_search(self, query: str, n: int, generation: str | None = None) -> list[tuple[str, float]]:
         """Chunk ids nearest to the query with cosine similarity, best first: exact over the cached
         matrix for an embedded store, the store's own search otherwise (chunks join ``self.chunks``)."""
         vector = self.embedder.embed_query(query)
         if self.exact_dense():
-            return self.dense().search(vector, n)
+            return self.dense(generation).search(vector, n)
         found = self.store.query_chunks(vector, n)
         self.chunks.update({c.id: c for c, _ in found})
         return [(c.id, s) for c, s in found]
 
-    def lexical(self) -> LexicalIndex:
-        """The BM25 index for the current store content (cached on disk)."""
-        generation = self.store.generation()
+    def lexical(self, generation: str | None = None) -> LexicalIndex:
+        """The BM25 index for the current store content (cached on disk); ``generation`` as for dense()."""
+        generation = generation if generation is not None else self.store.generation()
         if self._lexical is not None and self._lexical.generation == generation:
             return self._lexical
         directory = self._lexical_dir()
