@@ -121,11 +121,11 @@ def test_clean_label():
 
 
 def _title_words(prompt: str) -> str:
-    """A plausible label, grounded in the category's own studies: the first title it is shown
-    (the part before a colon, at most four words)."""
+    """A plausible label, grounded in the category's own studies: the first two words of the
+    first title it is shown (a longer piece of a title is rejected as naming one study)."""
     titles = [line[2:] for line in prompt.rsplit("Titles:", 1)[1].splitlines() if line.startswith("- ")]
     head = titles[0].split(":")[0] if titles else ""
-    return " " + " ".join(re.findall(r"[A-Za-z][A-Za-z-]*", head)[:4]) + "\n"
+    return " " + " ".join(re.findall(r"[A-Za-z][A-Za-z-]*", head)[:2]) + "\n"
 
 
 def TitleWordLLM(fixed: str | None = None) -> ScriptedLLM:  # noqa: N802 (reads as the fake it builds)
@@ -255,3 +255,29 @@ def test_keyphrases_are_multiword_shared_and_distinct():
     labels = phrase_labels(embed, groups, cents, avoid=set())
     assert labels[0].lower().startswith("task vectors") and labels[1].lower().startswith("weight averaging")
     assert phrase_labels(embed, [["alpha"], ["beta"]], cents, avoid=set()) == [None, None]
+
+
+def test_an_llm_label_copied_from_a_title_is_rejected():
+    import numpy as np
+
+    from assistant.models import OutlineStudy
+    from assistant.outline.labels import llm_labels
+    from assistant.outline.run import OutlineRun
+    from assistant.settings import Settings
+
+    class Embedder:
+        def embed_documents(self, texts):
+            return np.eye(4, dtype=np.float32)[: len(texts)]
+
+    class Index:
+        embedder = Embedder()
+
+    studies = [
+        OutlineStudy(paper_id="a", title="Fine-tuned Large Language Models are Scalable Judges", claim="x", relevance=1),
+        OutlineStudy(paper_id="b", title="Judging judges with large models", claim="y", relevance=1),
+    ]
+    run = OutlineRun(settings=Settings(), index=Index(), topic="evaluation", use_llm=True)
+    run.complete = lambda prompt, max_tokens: "Large Language Models are Scalable"
+    vectors = np.eye(4, dtype=np.float32)[:2]
+    out = llm_labels(run, [[0, 1]], studies, vectors, ["Judges"], set(), set())
+    assert out == ["Judges"] and run.checks["labels_llm_rejected"] == 1

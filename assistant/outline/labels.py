@@ -223,6 +223,12 @@ def llm_labels(
         members = [f"{studies[i].title} {studies[i].claim}" for i in group]
         others = [f"{studies[i].title} {studies[i].claim}" for k, g in enumerate(groups) if k != j for i in g]
         problem = label_problem(label, members, taken | siblings, avoid, others, run.common)
+        if (
+            problem is None
+            and len(label.split()) >= 3
+            and any(label.lower() in studies[i].title.lower() for i in group)
+        ):
+            problem = "copied from a study's title"  # names one study, not the category
         if problem is None and len(groups) > 1 and int(np.argmax(cents @ label_vecs[j])) != j:
             problem = "closer to a sibling category"
         if problem is None:
