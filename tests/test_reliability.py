@@ -603,3 +603,38 @@ def test_fuzz_the_corpus_parsers():
         _parses_or_one_line(parsers[kind], text, f"fuzz.{kind}")
 
     check()
+
+
+def test_a_stale_embedded_view_is_reopened_and_the_read_retried():
+    """Another process committed while this reader's view was open: Chroma cannot find the new
+    ids until the files are reopened. A read reopens and retries; a write does not."""
+    from assistant.errors import StoreError
+    from assistant.indexing.store import _guarded, _guarded_read
+
+    class Store:
+        location = "/tmp/x"
+        _path = "/tmp/x"
+
+        def __init__(self, failures: int) -> None:
+            self.failures, self.reopened = failures, 0
+
+        def _reopen(self) -> None:
+            self.reopened += 1
+
+        def _read(self):
+            if self.failures:
+                self.failures -= 1
+                raise RuntimeError("Error executing plan: Internal error: Error finding id")
+            return "ok"
+
+        read = _guarded_read(_read)
+        write = _guarded(_read)
+
+    s = Store(failures=2)
+    assert s.read() == "ok" and s.reopened == 2
+    with pytest.raises(StoreError, match="Error finding id"):
+        Store(failures=10).read()
+    w = Store(failures=1)
+    with pytest.raises(StoreError):
+        w.write()
+    assert w.reopened == 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -113,21 +114,45 @@ def _paper_from(pid: str, document: str | None, meta: dict[str, Any] | None) -> 
         return Paper.model_construct(**fields)  # the id is what it is: searches must still find the paper
 
 
+# An embedded reader whose view predates another process's commit fails to find new vector ids
+# until it reopens the files: a read is retried on a fresh view a few times before it is an error.
+_STALE_VIEW = "Error finding id"
+_READ_RETRIES = 4
+
+
 def _guarded(method):
     """Chroma's own exceptions (a deleted HNSW file, a server gone away) become one-line StoreErrors."""
+    return _guard(method, retry=False)
 
+
+def _guarded_read(method):
+    """_guarded for a read: a stale view of an index another process is writing is reopened and
+    the read retried (briefly backing off) before it becomes a StoreError."""
+    return _guard(method, retry=True)
+
+
+def _guard(method, retry: bool):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except ReviewError:
-            raise
-        except Exception as exc:
-            detail = " ".join(str(exc).split())[:200] or type(exc).__name__
-            raise StoreError(
-                f"the Chroma store at {self.location} failed ({type(exc).__name__}: {detail}); if its files "
-                "were damaged, rebuild it with `review ingest --rebuild`"
-            ) from exc
+        attempt = 0
+        while True:
+            try:
+                return method(self, *args, **kwargs)
+            except ReviewError:
+                raise
+            except Exception as exc:
+                stale = _STALE_VIEW in str(exc) and getattr(self, "_path", None) is not None
+                if retry and stale and attempt < _READ_RETRIES:
+                    attempt += 1
+                    log.info("stale view of %s (%s); reopening, attempt %d", self.location, exc, attempt)
+                    time.sleep(0.1 * attempt)
+                    self._reopen()
+                    continue
+                detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+                raise StoreError(
+                    f"the Chroma store at {self.location} failed ({type(exc).__name__}: {detail}); if its files "
+                    "were damaged, rebuild it with `review ingest --rebuild`"
+                ) from exc
 
     return wrapper
 
@@ -246,7 +271,7 @@ class ChromaStore:
             )
         self._seen = str(found.get("generation", ""))
 
-    @_guarded
+    @_guarded_read
     def info(self) -> dict[str, Any]:
         """Embedder, dimension and counts recorded in the store."""
         meta = self._chunks.metadata or {}
@@ -257,7 +282,7 @@ class ChromaStore:
             "papers": self._papers.count(),
         }
 
-    @_guarded
+    @_guarded_read
     def generation(self) -> str:
         """Token that changes whenever the index content may have changed; read afresh, since another
         process may have ingested meanwhile (an embedded client is then reopened to see its commits)."""
@@ -278,7 +303,7 @@ class ChromaStore:
         self._seen = token  # our own change: nothing to reopen for
         return token
 
-    @_guarded
+    @_guarded_read
     def paper_hashes(self) -> dict[str, str]:
         """Committed papers: id -> content hash."""
         got = self._papers.get(include=["metadatas"])
@@ -288,7 +313,7 @@ class ChromaStore:
         """Every chunk id -> its paper id."""
         return {cid: pid for cid, (pid, _) in self.chunk_records().items()}
 
-    @_guarded
+    @_guarded_read
     def chunk_records(self) -> dict[str, tuple[str, str | None]]:
         """Every chunk id -> (its paper id, the content hash of the paper text it was made from)."""
         got = self._chunks.get(include=["metadatas"])
@@ -336,7 +361,7 @@ class ChromaStore:
             metadatas=[_paper_metadata(p) for p in papers],
         )
 
-    @_guarded
+    @_guarded_read
     def get_papers(self, paper_ids: Sequence[str] | None = None) -> list[Paper]:
         """Paper records, all or by id (missing ids are skipped)."""
         if paper_ids is not None and not paper_ids:
@@ -346,13 +371,13 @@ class ChromaStore:
         )
         return [_paper_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])]
 
-    @_guarded
+    @_guarded_read
     def all_chunks(self) -> list[Chunk]:
         """Every chunk (for the lexical index)."""
         got = self._chunks.get(include=["documents", "metadatas"])
         return [_chunk_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])]
 
-    @_guarded
+    @_guarded_read
     def chunk_vectors(self) -> tuple[list[str], list[str], np.ndarray]:
         """(chunk ids, their paper ids, their vectors as one float32 matrix) of every chunk."""
         import numpy as np
@@ -364,7 +389,7 @@ class ChromaStore:
         matrix = np.asarray(vectors if vectors is not None and len(ids) else np.zeros((0, 0)), dtype=np.float32)
         return ids, papers, matrix
 
-    @_guarded
+    @_guarded_read
     def query_chunks(self, embedding: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
         """Nearest chunks with cosine similarity, best first."""
         count = self._chunks.count()
