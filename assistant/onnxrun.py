@@ -27,7 +27,15 @@ import numpy as np
 
 from .errors import ModelError
 
-__all__ = ["OnnxCrossEncoder", "cross_encoder", "export_atomic", "export_cross_encoder", "onnx_path", "session"]
+__all__ = [
+    "OnnxCrossEncoder",
+    "cross_encoder",
+    "export_atomic",
+    "export_cross_encoder",
+    "onnx_path",
+    "quantized",
+    "session",
+]
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +117,34 @@ def export_cross_encoder(model: Any, path: Path) -> Path:
     return path
 
 
+def quantized(path: Path) -> Path:
+    """The int8 twin of the fp32 export at ``path`` (dynamic quantization of the MatMul weights,
+    activations quantized per batch at run time), made once beside it and renamed into place.
+    A failed quantization keeps the fp32 file, with a note in the log."""
+    target = path.with_name(path.stem + "-int8.onnx")
+    if target.is_file():
+        return target
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fd, tmp = tempfile.mkstemp(prefix=target.stem, suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    root = logging.getLogger()
+    level = root.level
+    try:
+        root.setLevel(logging.ERROR)  # quantize_dynamic logs a "consider pre-processing" note on the root logger
+        quantize_dynamic(str(path), tmp, weight_type=QuantType.QInt8)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except Exception as exc:  # noqa: BLE001 - any failure: the fp32 model still works
+        log.warning("int8 quantization of %s failed (%s): using fp32", path.name, exc)
+        return path
+    finally:
+        root.setLevel(level)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
 def session(path: Path, threads: int | None = None) -> Any:
     """An onnxruntime CPU session of ``path`` (``threads``: intra-op threads, default ORT's choice)."""
     import onnxruntime as ort
@@ -177,8 +213,8 @@ def cross_encoder(
 
     if backend == "torch":
         return NLICrossEncoder(base, artifact_dir, labels=labels, retrain=retrain)
-    if backend != "onnx":
-        raise ModelError(f"unknown model backend {backend!r}: use 'onnx' or 'torch'")
+    if backend not in ("onnx", "onnx-int8"):
+        raise ModelError(f"unknown model backend {backend!r}: use 'onnx', 'onnx-int8' or 'torch'")
     if not (artifact_dir / CONFIG_FILE).is_file():
         raise ModelError(f"no model artifact in {artifact_dir}: {retrain}")
     if cache is None:
@@ -195,6 +231,8 @@ def cross_encoder(
         except Exception as exc:  # noqa: BLE001 - any export failure: keep working on torch
             log.warning("ONNX export of %s failed (%s): using torch", artifact_dir.name, exc)
             return model
+    if backend == "onnx-int8":
+        path = quantized(path)
     try:
         return OnnxCrossEncoder(path, base, config, labels, threads)
     except Exception as exc:  # noqa: BLE001 - a broken cache file: export again next time

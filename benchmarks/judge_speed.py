@@ -2,8 +2,8 @@
 
 Scores the same (abstract, statement) pairs, the project's judge cases against their full
 abstracts, with the shipped judge on ONNX Runtime (the default) and on torch (the reference) at
-several window budgets, the cosine baseline, and the relevance model on (question, sentence)
-pairs on both backends; warm (after one untimed pass); prints pairs/s and the ratio to the first row.
+several window budgets, the int8 twin (``judge.backend = "onnx-int8"``), the cosine baseline, and the relevance model on
+(question, sentence) pairs on the fp32 and torch backends; warm (after one untimed pass); prints pairs/s and the ratio to the first row.
 Run: python benchmarks/judge_speed.py [--artifact DIR] [--pairs N] [--threads N] [--windows 8 4 2]
 """
 
@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument("--artifact", type=Path, default=None, help="judge artifact dir (default: the shipped one)")
     parser.add_argument("--pairs", type=int, default=120)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    parser.add_argument("--windows", type=int, nargs="+", default=[8, 4, 2], help="max_windows settings to compare")
+    parser.add_argument("--windows", type=int, nargs="+", default=[8, 2], help="max_windows settings to compare")
     args = parser.parse_args()
     quiet_logs()
     threads = apply_threads(args.threads)
@@ -36,7 +36,7 @@ def main() -> None:
     abstracts = {p.title: p.abstract for p in read_papers(bundled_corpus_paths())}
     cases, _ = gold.judge_cases(gold.data_dir(), abstracts)
     pairs = [(c.source, c.statement) for c in cases][: args.pairs]
-    judges = {b: CrossEncoderJudge(artifact_dir=args.artifact, backend=b) for b in ("onnx", "torch")}
+    judges = {b: CrossEncoderJudge(artifact_dir=args.artifact, backend=b) for b in ("onnx", "onnx-int8", "torch")}
     judge = judges["onnx"]
     shipped = judge.max_windows
     print(f"{len(pairs)} pairs (full abstracts), torch threads {threads}, shipped max_windows {shipped}")
@@ -49,6 +49,16 @@ def main() -> None:
             j.score(pairs)
             rows.append((f"judge {backend}, {windows} windows", len(pairs) / (time.perf_counter() - t)))
             j.max_windows = shipped
+    scifact_dir = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "scifact"
+    if scifact_dir.is_dir():  # new abstracts every pair: nothing cached from a previous pair
+        fresh = [(s.source, s.statement) for s in gold.scifact_pairs(scifact_dir, 10**9)]
+        fresh = list({src: (src, st) for src, st in fresh}.values())[: args.pairs]
+        for backend in ("onnx", "onnx-int8"):
+            j = judges[backend]
+            t = time.perf_counter()
+            j.score(fresh)
+            rows.append((f"judge {backend}, {shipped} w, SciFact", len(fresh) / (time.perf_counter() - t)))
+            j.similarity._vectors.clear()
     from assistant.judge.relevance import RelevanceModel
     from assistant.text import split_sentences
 

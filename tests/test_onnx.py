@@ -95,3 +95,37 @@ def test_unknown_backend_is_a_model_error(tmp_path):
 
     with pytest.raises(ModelError, match="unknown model backend"):
         cross_encoder(tmp_path, tmp_path, ("x",), "retrain", backend="tpu")
+
+
+@pytest.mark.slow
+def test_int8_twin_is_made_once_and_ranks_like_fp32(cache):
+    """``onnx-int8``: the dynamic-quantized twin sits beside the fp32 export, is made once, and
+    orders pairs the way fp32 does (its logits are not equal: that is the point of int8)."""
+    from assistant.bundled import bundled_embedder_path
+    from assistant.judge.nli import ARTIFACT_DIR, RETRAIN, NLICrossEncoder
+    from assistant.onnxrun import OnnxCrossEncoder, cross_encoder
+
+    base = bundled_embedder_path()
+    fp32 = cross_encoder(base, ARTIFACT_DIR, NLICrossEncoder.LABELS, RETRAIN, cache=cache)
+    int8 = cross_encoder(base, ARTIFACT_DIR, NLICrossEncoder.LABELS, RETRAIN, backend="onnx-int8", cache=cache)
+    assert isinstance(int8, OnnxCrossEncoder)
+    assert int8.path == fp32.path.with_name(fp32.path.stem + "-int8.onnx")
+    assert int8.path.stat().st_size < fp32.path.stat().st_size / 2
+    stamp = int8.path.stat().st_mtime_ns
+    again = cross_encoder(base, ARTIFACT_DIR, NLICrossEncoder.LABELS, RETRAIN, backend="onnx-int8", cache=cache)
+    assert again.path.stat().st_mtime_ns == stamp
+
+    def margins(model):
+        x = model.logits(PREMISES[:3], HYPOTHESES[:3], batch_size=3, max_length=64)
+        return x[:, 0] - x[:, 1:].max(axis=1)
+
+    a, b = margins(fp32), margins(int8)
+    assert list(np.argsort(a)) == list(np.argsort(b))
+    assert np.abs(a - b).max() < 1.5
+
+
+def test_int8_backend_reaches_the_judge_not_the_embedder():
+    """The embedding side of the judge (its cosine feature) has no int8 twin: it runs fp32 ONNX."""
+    from assistant.settings import JudgeSettings
+
+    assert JudgeSettings(backend="onnx-int8").backend == "onnx-int8"

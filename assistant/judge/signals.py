@@ -188,8 +188,9 @@ def signal_penalty(source: str, statement: str, windows: Sequence[str] | None = 
 def top_windows(windows: Sequence[str], statement: str, k: int | None) -> list[str]:
     """The ``k`` windows sharing most content words with the statement (all when k is None).
 
-    Scoring only these cuts the cross-encoder's work on long abstracts about 2.5x; on the
-    validation sets k=8 and k=all give the same AUC to within 0.005.
+    Scoring only these cuts the cross-encoder's work: the judge scores k=2 (4x fewer rows than
+    k=8, the same AUC on the project tuning half, 0.854 vs 0.852, and on SNLI/MNLI held-out);
+    k=8 and k=all gave the same AUC to within 0.005.
     """
     if k is None or len(windows) <= k:
         return list(windows)

@@ -169,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--artifact", type=Path, default=None, help="judge artifact dir (default: the shipped one)")
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    ap.add_argument(
+        "--backend", default="onnx", choices=("onnx", "onnx-int8", "torch"), help="cross-encoder runtime (judge.backend)"
+    )
+    ap.add_argument("--max-windows", type=int, default=None, help="windows scored per statement (default: the artifact's)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads for this process")
     args = ap.parse_args(argv)
 
@@ -180,7 +184,10 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.time()
     emb = EmbeddingJudge()
-    judge = CrossEncoderJudge(artifact_dir=args.artifact, similarity=emb)
+    judge = CrossEncoderJudge(artifact_dir=args.artifact, similarity=emb, backend=args.backend)
+    if args.max_windows:
+        judge.max_windows = args.max_windows
+    print(f"judge: {args.backend}, max_windows {judge.max_windows}", file=sys.stderr)
     nli, bench = args.data_dir / "nli", args.data_dir
 
     datasets: dict[str, list[Pair]] = {}
