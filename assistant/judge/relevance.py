@@ -5,9 +5,10 @@ cross-encoder by a LoRA adapter + head shipped in ``assistant/data/relevance/`` 
 ``evals/relevance/train_relevance.py`` from PubMedQA and inverse-cloze pairs on SciFact
 abstracts). It scores sentences, passages and whole abstracts (truncated to the model's length).
 
-Used by ``retrieval.rerank`` (the optional reranking stage of search), answer composition and
-refusal (``ask``) and outline candidates. ``CosineRelevance`` is the baseline it replaced:
-cosine similarity of sentence embeddings, squashed to [0, 1].
+Used by ``retrieval.rerank`` (the optional reranking stage of search) and answer composition and
+refusal (``ask``); not by outline candidates, which it ranks worse than the hybrid search does
+(``evals/outline_relevance_probe.py``). ``CosineRelevance`` is the baseline it replaced: cosine
+similarity of sentence embeddings, squashed to [0, 1].
 
 torch and transformers are imported only when the model is built.
 """
