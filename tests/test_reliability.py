@@ -92,6 +92,53 @@ def test_a_second_writer_waits_with_a_message_or_fails_fast(settings_factory):
     ]
 
 
+def test_the_windows_lock_path_waits_and_fails_fast_the_same_way(settings_factory, monkeypatch):
+    """Windows has no flock: the lock is msvcrt's byte lock, waited for by a loop of tries.
+    Checked here with a stand-in msvcrt that keeps byte locks per file, shared by descriptors."""
+    import types
+
+    from assistant.indexing import lock as lockmod
+
+    held: dict[int, int] = {}  # inode -> descriptor holding byte 0
+
+    def locking(fd: int, mode: int, nbytes: int) -> None:
+        assert nbytes == 1 and os.lseek(fd, 0, os.SEEK_CUR) == 0
+        inode = os.fstat(fd).st_ino
+        if held.get(inode, fd) != fd:
+            raise OSError(36, "Resource deadlock avoided")
+        held[inode] = fd
+
+    fake = types.SimpleNamespace(LK_NBLCK=2, locking=locking)
+    monkeypatch.setitem(sys.modules, "msvcrt", fake)
+    monkeypatch.setattr(lockmod, "PLATFORM", "win32")
+    real_close = os.close
+
+    def close(fd: int) -> None:  # closing the descriptor releases its byte locks, as on Windows
+        for inode, owner in list(held.items()):
+            if owner == fd:
+                del held[inode]
+        real_close(fd)
+
+    monkeypatch.setattr(lockmod.os, "close", close)
+    settings = settings_factory()
+    acquired = threading.Event()
+    with lockmod.writer_lock(settings):
+        with pytest.raises(StoreLockedError, match="another ingest holds the lock"):
+            with lockmod.writer_lock(settings, wait=False):
+                pass
+
+        def second() -> None:
+            with lockmod.writer_lock(settings, on_wait=lambda _m: None):
+                acquired.set()
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)
+        assert not acquired.is_set()
+    thread.join(10)
+    assert acquired.is_set() and not held
+
+
 def test_ingest_refuses_to_wait_when_told_not_to(settings_factory):
     from assistant.indexing.lock import writer_lock
 
