@@ -521,9 +521,12 @@ class AskPipeline:
         if answer.mode != "extractive":
             answer.mode = "generative"
         cited = len(numbers)
-        n = len(answer.addressing) or cited
+        # A generated statement may cite a paper under the answerability bar that the judge found
+        # supports it: that paper addresses the question too (the lead never counts fewer than are cited).
+        n = len(set(answer.addressing) | set(numbers))
+        verb = "quoted" if answer.mode == "extractive" else "cited"
         lead = f"{n} of the {len(answer.sources)} closest papers {'addresses' if n == 1 else 'address'} this question"
-        lead += f"; {cited} {'is' if cited == 1 else 'are'} quoted below." if cited != n else "."
+        lead += f"; {cited} {'is' if cited == 1 else 'are'} {verb} below." if cited != n else "."
         tail = []
         disagreements = _disagreements([s for s in statements if s.supported], numbers)
         if disagreements:

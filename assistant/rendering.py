@@ -37,7 +37,8 @@ def answer_markdown(answer: Answer) -> str:
         lines.append("")
         for ref in answer.references:
             date = f", {ref.date}" if ref.date else ""
-            lines.append(f"[{ref.n}] {ref.title}{date} (`{ref.paper_id}`)")
+            # a list item each: plain lines would run together into one paragraph in Markdown
+            lines.append(f"- [{ref.n}] {ref.title}{date} (`{ref.paper_id}`)")
     elif answer.closest:
         lines.append("**Closest papers in the index**")
         lines.append("")

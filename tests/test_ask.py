@@ -251,3 +251,37 @@ def test_quote_bar_keeps_only_strong_sentences(make_assistant):
     answer = a.ask("how are fine-tuned models merged?", mode="extractive")
     kept = [s for s in answer.statements if s.supported]
     assert [s.citations for s in kept] == [["breadcrumbs-2023"]]  # 0.55 + 0.5 x cosine stays under 0.9
+
+
+def test_lead_line_counts_the_papers_a_generated_answer_cites(make_assistant):
+    # Only breadcrumbs clears the answerability bar (1.0 + 0.5 x cosine >= 1.01; tangent's 0.5 +
+    # 0.5 x cosine cannot), but the model cites both and the judge keeps both: the lead must not
+    # say that fewer papers address the question than the answer cites.
+    llm = ScriptedLLM(
+        "- Breadcrumbs merges fine-tuned models with sparse masks [1][2]\n"
+        "- Task arithmetic adds task vectors to edit models [1][2]\n"
+    )
+    rel = FixedRelevance({"sparse masks": 1.0, "Task arithmetic adds": 0.5})
+    a = make_assistant(PAPERS, llm=llm, relevance=rel, ask={"min_relevance": 0.5, "min_answerability": 1.01})
+    answer = a.ask("how are fine-tuned models merged with sparse masks or task vectors?", mode="generative")
+    assert answer.mode == "generative" and answer.addressing == ["breadcrumbs-2023"]
+    assert len(answer.references) == 2
+    lead = answer.answer.splitlines()[0]
+    assert lead.startswith("2 of the ") and "quoted" not in lead
+
+
+def test_references_render_one_per_line_in_markdown():
+    from markdown_it import MarkdownIt
+
+    from assistant.models import Answer, Reference
+
+    answer = Answer(
+        question="q",
+        answer="1 of the 2 closest papers addresses this question.\n\n- A finding [1].",
+        references=[Reference(n=1, paper_id="a-2023", title="Paper A", date="2023-01-01"),
+                    Reference(n=2, paper_id="b-2024", title="Paper B")],
+    )  # fmt: skip
+    html = MarkdownIt().render(answer.to_markdown())
+    # each reference is its own block or list item, not lines of one paragraph run together
+    assert html.count("<li>[1] Paper A") + html.count("<p>[1] Paper A") == 1
+    assert "<li>[2] Paper B" in html or "<p>[2] Paper B" in html
