@@ -294,3 +294,45 @@ def test_statement_parts_split_independent_clauses_only(statement, parts):
     from assistant.judge import statement_parts
 
     assert statement_parts(statement) == parts
+
+
+SOURCE = (
+    "Large models are expensive to rank with. Surprisingly, our experiments reveal that full ranking "
+    "with long-context LLMs can deliver superior performance in the supervised fine-tuning setting with "
+    "a huge efficiency improvement. Furthermore, we identify two limitations of fine-tuning the full "
+    "ranking model based on existing methods: (1) sliding window strategy fails to produce a full ranking "
+    "list as a training label, and (2) the language modeling loss cannot emphasize top-ranked passage IDs "
+    "in the label. We find no evidence that sliding windows improve recall."
+)
+TWO_SENTENCES = (
+    "Surprisingly, our experiments reveal that full ranking with long-context LLMs can deliver superior "
+    "performance in the supervised fine-tuning setting with a huge efficiency improvement. Furthermore, we "
+    "identify two limitations of fine-tuning the full ranking model based on existing methods: (1) sliding "
+    "window strategy fails to produce a full ranking list as a training label, and (2) the language "
+    "modeling loss cannot emphasize top-ranked passage IDs in the label."
+)
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        ("Large models are expensive to rank with.", True),  # one whole sentence
+        (TWO_SENTENCES, True),  # two whole sentences
+        ("  " + TWO_SENTENCES.upper().replace(". ", ".   "), True),  # case and spacing aside
+        ("Sliding windows improve recall.", False),  # a fragment cut out of a negated sentence
+        ("Full ranking with long-context LLMs can deliver superior performance.", False),  # a trimmed sentence
+        (TWO_SENTENCES.replace("superior", "inferior"), False),  # one word changed
+        ("", False),
+    ],
+)
+def test_quoted_means_whole_sentences_of_the_source(statement, expected):
+    from assistant.judge.judges import quoted
+
+    assert quoted(SOURCE, statement) is expected
+
+
+@pytest.mark.slow
+def test_a_long_verbatim_quote_is_supported(cross_encoder):
+    """The NLI features alone gave this two-sentence quote of its own source about 0.47."""
+    assert cross_encoder.score([(SOURCE, TWO_SENTENCES)])[0] >= 0.95
+    assert cross_encoder.score([(SOURCE, TWO_SENTENCES.replace("superior", "inferior"))])[0] < 0.95

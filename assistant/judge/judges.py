@@ -56,7 +56,7 @@ from .signals import (
     top_windows,
 )
 
-__all__ = ["FEATURES", "CrossEncoderJudge", "EmbeddingJudge", "load_judge"]
+__all__ = ["FEATURES", "CrossEncoderJudge", "EmbeddingJudge", "load_judge", "quoted"]
 
 log = logging.getLogger(__name__)
 
@@ -173,12 +173,35 @@ class CrossEncoderJudge:
         return out
 
     def support_logits(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
-        """Calibrated log-odds of support: weights . features + bias."""
-        return [sum(w * x for w, x in zip(self.weights, f)) + self.bias for f in self.features(pairs)]
+        """Calibrated log-odds of support: weights . features + bias; a statement made of whole
+        sentences of its source is supported whatever the model says (``quoted``)."""
+        logits = [sum(w * x for w, x in zip(self.weights, f)) + self.bias for f in self.features(pairs)]
+        return [max(z, QUOTED_LOGIT) if quoted(s, h) else z for (s, h), z in zip(pairs, logits)]
 
     def score(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         """P(source supports statement) for each (source_text, statement) pair."""
         return [_sigmoid(z) for z in self.support_logits(pairs)]
+
+
+QUOTED_LOGIT = 4.0  # P(supported) 0.98 for a statement quoted sentence by sentence from its source
+
+
+def _norm(sentence: str) -> str:
+    return " ".join(sentence.lower().split()).rstrip(" .")
+
+
+def quoted(source: str, statement: str) -> bool:
+    """True when every sentence of the statement is, word for word, a whole sentence of the source.
+
+    The NLI model is unreliable on long identical texts (a verbatim two-sentence quote can get a
+    negative margin), and a quote of whole sentences cannot reverse or overstate its source.
+    Fragments do not count: "X improves Y" cut out of "we find no evidence that X improves Y"
+    is not a sentence of the source."""
+    parts = [_norm(x) for x in split_sentences(statement)]
+    if not parts or not all(parts):
+        return False
+    have = {_norm(x) for x in split_sentences(source)}
+    return all(p in have for p in parts)
 
 
 _VECTOR_CACHE = 50_000

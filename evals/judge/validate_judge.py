@@ -136,9 +136,14 @@ def score_all(judge, emb, pairs: list[Pair]) -> dict[str, list[float]]:
         "ce_no_signals": (0, 1, 2),
     }
     out: dict[str, list[float]] = {k: [] for k in VARIANTS}
-    for f in feats:
+    from assistant.judge.judges import QUOTED_LOGIT, quoted
+
+    for (src, hyp), f in zip(st, feats):
         for name, idx in keep.items():
-            out[name].append(_sigmoid(sum(w[i] * f[i] for i in idx) + b))
+            z = sum(w[i] * f[i] for i in idx) + b
+            if name == "ce" and quoted(src, hyp):  # as the judge scores it: whole quoted sentences stand
+                z = max(z, QUOTED_LOGIT)
+            out[name].append(_sigmoid(z))
     out["emb"] = emb.max_cosine(st)
     return out
 
@@ -170,9 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--artifact", type=Path, default=None, help="judge artifact dir (default: the shipped one)")
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     ap.add_argument(
-        "--backend", default="onnx", choices=("onnx", "onnx-int8", "torch"), help="cross-encoder runtime (judge.backend)"
+        "--backend",
+        default="onnx",
+        choices=("onnx", "onnx-int8", "torch"),
+        help="cross-encoder runtime (judge.backend)",
     )
-    ap.add_argument("--max-windows", type=int, default=None, help="windows scored per statement (default: the artifact's)")
+    ap.add_argument(
+        "--max-windows", type=int, default=None, help="windows scored per statement (default: the artifact's)"
+    )
     ap.add_argument("--threads", type=int, default=1, help="torch threads for this process")
     args = ap.parse_args(argv)
 
