@@ -169,3 +169,38 @@ def test_config_shows_sources(env):
 def test_invalid_setting_is_one_line(env):
     result = run({**env, "REVIEW_RETRIEVAL__K": "zero"}, "search", "x")
     assert result.exit_code == 1 and "retrieval.k" in result.stderr
+
+
+def test_ask_on_a_terminal_prints_no_draft_header_when_nothing_is_drafted(env):
+    """On a terminal the draft streams to stderr under a header; an extractive answer drafts
+    nothing, so neither header nor draft appears (stdout is a real pty here, stderr a pipe)."""
+    import os
+    import subprocess
+    import sys
+
+    assert run(env, "ingest").exit_code == 0  # the module's store (usually there already)
+    leader, follower = os.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "assistant", "ask", "which methods merge fine-tuned models?", "--mode", "extractive"],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **env},
+            timeout=300,
+            check=False,
+        )
+        os.set_blocking(leader, False)
+        shown = b""
+        try:
+            while chunk := os.read(leader, 65536):
+                shown += chunk
+        except (BlockingIOError, OSError):
+            pass
+    finally:
+        os.close(leader)
+        os.close(follower)
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 0, stderr
+    assert "draft (checking follows)" not in stderr
+    assert "extractive answer" in stderr
+    assert b"[1]" in shown

@@ -63,15 +63,18 @@ def ask(
     a = state.assistant()
     on_text = None
     streaming = fmt == "markdown" and sys.stdout.isatty()
+    drafted: list[bool] = []  # the header goes out with the first streamed piece: no draft, no header
     if streaming:
         err = console_err()
-        err.print("[dim]draft (checking follows):[/dim]")
 
         def on_text(piece: str) -> None:
+            if not drafted:
+                err.print("[dim]draft (checking follows):[/dim]")
+                drafted.append(True)
             err.print(piece, end="", style="dim", highlight=False, markup=False)
 
     answer = a.ask(question, k=k, on_text=on_text)
-    if streaming:
+    if drafted:
         console_err().print()
     if fmt == "json":
         print_json(answer)
