@@ -182,7 +182,15 @@ def test_ask_on_a_terminal_prints_no_draft_header_when_nothing_is_drafted(env):
     leader, follower = os.openpty()
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "assistant", "ask", "which methods merge fine-tuned models?", "--mode", "extractive"],
+            [
+                sys.executable,
+                "-m",
+                "assistant",
+                "ask",
+                "which methods merge fine-tuned models?",
+                "--mode",
+                "extractive",
+            ],
             stdout=follower,
             stderr=subprocess.PIPE,
             env={**os.environ, **env},
