@@ -84,7 +84,7 @@ def outline_markdown(outline: Outline) -> str:
     lines.append("")
     for r in outline.references:
         date = f", {r.date}" if r.date else ""
-        lines.append(f"[{r.n}] {r.title}{date} (`{r.paper_id}`)")
+        lines.append(f"- [{r.n}] {r.title}{date} (`{r.paper_id}`)")  # a list: plain lines run together
     if outline.left_out:
         lines.append("")
         lines.append("_Just under the relevance cut (not in this outline):_")
