@@ -117,11 +117,15 @@ def export_cross_encoder(model: Any, path: Path) -> Path:
     return path
 
 
-def quantized(path: Path) -> Path:
+def quantized(path: Path, *, per_channel: bool = False) -> Path:
     """The int8 twin of the fp32 export at ``path`` (dynamic quantization of the MatMul weights,
     activations quantized per batch at run time), made once beside it and renamed into place.
-    A failed quantization keeps the fp32 file, with a note in the log."""
-    target = path.with_name(path.stem + "-int8.onnx")
+    A failed quantization keeps the fp32 file, with a note in the log.
+
+    ``per_channel``: one scale per output column instead of one per matrix (``-int8pc`` file). The
+    embedder needs it: with per-matrix scales its vectors keep only cosine 0.95 to fp32, with
+    per-column scales 0.993 (100 texts, ``benchmarks/embedder_int8.py``)."""
+    target = path.with_name(path.stem + ("-int8pc.onnx" if per_channel else "-int8.onnx"))
     if target.is_file():
         return target
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -132,7 +136,7 @@ def quantized(path: Path) -> Path:
     level = root.level
     try:
         root.setLevel(logging.ERROR)  # quantize_dynamic logs a "consider pre-processing" note on the root logger
-        quantize_dynamic(str(path), tmp, weight_type=QuantType.QInt8)
+        quantize_dynamic(str(path), tmp, weight_type=QuantType.QInt8, per_channel=per_channel)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except Exception as exc:  # noqa: BLE001 - any failure: the fp32 model still works

@@ -75,11 +75,17 @@ class EmbeddingSettings(BaseModel):
         description="sentence-transformers model name or local path; the default is bundled.",
     )
     batch_size: int = Field(64, ge=1, description="Texts per encode batch.")
-    backend: Literal["onnx", "torch"] = Field(
+    backend: Literal["onnx", "onnx-int8", "torch"] = Field(
         "onnx",
         description="Runtime of the embedder: ONNX Runtime (exported once to paths.cache/onnx; no torch at "
-        "query time) or sentence-transformers on torch (the reference). A model ONNX cannot reproduce falls "
-        "back to sentence-transformers (noted at -v).",
+        "query time), its dynamic-quantized int8 twin (made once beside the export), or sentence-transformers "
+        "on torch (the reference). A model ONNX cannot reproduce falls back to sentence-transformers (noted at -v).",
+    )
+    ingest_int8: bool = Field(
+        True,
+        description="With backend onnx, ingest encodes documents with the int8 twin (1.8x the fp32 rate; SciFact "
+        "train nDCG@10 0.7212 vs 0.7211 with fp32 queries) while queries stay fp32; the index is the same embedder "
+        "either way (a mix measured no loss). false: fp32 at ingest too.",
     )
     threads: int | None = Field(
         None, ge=1, description="ONNX Runtime threads of the embedder (default: 1 for queries, all cores for ingest)."

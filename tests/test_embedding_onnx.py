@@ -75,6 +75,17 @@ def test_backend_from_the_environment(settings_factory, monkeypatch):
     assert settings_factory().embedding.backend == "torch"
 
 
+def test_int8_backend_is_a_setting(settings_factory, monkeypatch):
+    from pydantic import ValidationError
+
+    assert EmbeddingSettings(backend="onnx-int8").backend == "onnx-int8"
+    assert settings_factory().embedding.ingest_int8 is True
+    monkeypatch.setenv("REVIEW_EMBEDDING__BACKEND", "onnx-int8")
+    assert settings_factory().embedding.backend == "onnx-int8"
+    with pytest.raises(ValidationError, match="onnx-int8"):
+        EmbeddingSettings(backend="int8")
+
+
 def test_a_broken_cached_export_is_one_line_and_removed(tmp_path):
     from assistant.bundled import bundled_embedder_path
     from assistant.indexing.embedding import load_embedder
@@ -126,6 +137,40 @@ def test_onnx_vectors_match_sentence_transformers(cache):
     stamp = fast.path.stat().st_mtime_ns
     again = load_embedder(EmbeddingSettings(), cache)
     assert again.path == fast.path and fast.path.stat().st_mtime_ns == stamp
+
+
+@pytest.mark.slow
+def test_int8_twin_agrees_with_fp32(cache):
+    """The int8 twin (``embedding.backend = "onnx-int8"``, and ingest by default): per-column
+    quantized beside the fp32 export, made once, vectors at cosine >= 0.99 to fp32 on average (the
+    store treats both as one embedder: ``benchmarks/embedder_int8.py`` measured no retrieval loss
+    from int8 documents, mixed with fp32 or not)."""
+    from assistant.indexing.embedding import load_embedder
+
+    texts = _texts()
+    fp32 = load_embedder(EmbeddingSettings(batch_size=16), cache)
+    int8 = load_embedder(EmbeddingSettings(backend="onnx-int8", batch_size=16), cache)
+    assert int8.path == fp32.path.with_name(fp32.path.stem + "-int8pc.onnx")
+    assert int8.path.stat().st_size < fp32.path.stat().st_size / 2
+    assert int8.name == fp32.name and int8.dimension == fp32.dimension
+    a, b = fp32.embed_documents(texts), int8.embed_documents(texts)
+    cosines = (a * b).sum(axis=1)
+    assert cosines.mean() >= 0.99 and cosines.min() >= 0.95
+    q = "how does RL affect knowledge recall?"
+    assert float(fp32.embed_query(q) @ int8.embed_query(q)) >= 0.98
+    # Each text's nearest other text under fp32 is among its 3 nearest under int8 (measured: all
+    # 100; the very nearest for 91, the rest near-ties such as a title and its title + abstract).
+    sa, sb = a @ a.T, b @ b.T
+    np.fill_diagonal(sa, -2.0)
+    np.fill_diagonal(sb, -2.0)
+    top3 = np.argsort(-sb, axis=1)[:, :3]
+    assert all(j in top3[i] for i, j in enumerate(sa.argmax(axis=1)))
+    stamp = int8.path.stat().st_mtime_ns
+    again = load_embedder(EmbeddingSettings(backend="onnx-int8"), cache)
+    assert again.path == int8.path and int8.path.stat().st_mtime_ns == stamp
+    # Ingest (batch) encodes with the twin by default, queries with fp32.
+    assert load_embedder(EmbeddingSettings(), cache, batch=True).path == int8.path
+    assert load_embedder(EmbeddingSettings(ingest_int8=False), cache, batch=True).path == fp32.path
 
 
 _PROBE = """

@@ -1,6 +1,6 @@
 """Embedders: a sentence-transformers model (the bundled all-MiniLM-L6-v2 by default), run by
-ONNX Runtime (``onnxembed``, the default: no torch at query time) or by sentence-transformers
-(``embedding.backend = "torch"``, the reference)."""
+ONNX Runtime (``onnxembed``, the default: no torch at query time; ingest runs its int8 twin)
+or by sentence-transformers (``embedding.backend = "torch"``, the reference)."""
 
 from __future__ import annotations
 
@@ -108,8 +108,10 @@ def load_embedder(settings: EmbeddingSettings, cache: Path | None = None, *, bat
     """The configured embedder: ONNX Runtime (exported once to ``cache``/onnx) or sentence-transformers.
 
     The ONNX backend falls back to sentence-transformers, with a note in the log, for a model it
-    cannot reproduce (or export). ``batch``: for ingest (all cores); otherwise one thread, which
-    embeds a query faster than two that wait for each other on a busy machine."""
+    cannot reproduce (or export). ``batch``: for ingest (all cores, and the int8 twin unless
+    ``ingest_int8`` is off: its vectors keep cosine 0.994 to fp32 and retrieve as well, so an
+    index may mix both); otherwise one thread, which embeds a query faster than two that wait
+    for each other on a busy machine."""
     if settings.backend == "torch" or settings.device != "cpu":
         return SentenceTransformerEmbedder(settings)
     target, name = _resolve(settings.model)
@@ -135,6 +137,10 @@ def load_embedder(settings: EmbeddingSettings, cache: Path | None = None, *, bat
         except Exception as exc:  # noqa: BLE001 - any export failure: keep working on sentence-transformers
             log.warning("ONNX export of embedder %s failed (%s): using sentence-transformers", name, exc)
             return SentenceTransformerEmbedder(settings)
+    if settings.backend == "onnx-int8" or (batch and settings.ingest_int8):
+        from ..onnxrun import quantized
+
+        path = quantized(path, per_channel=True)  # a failure keeps the fp32 export, with a note in the log
     return OnnxEmbedder(
         path,
         model_dir,
