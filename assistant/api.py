@@ -123,9 +123,10 @@ class Assistant:
 
         chosen = [Path(p) for p in (paths or self.settings.paths.corpus)] or bundled_corpus_paths()
         records = read_records(chosen, strict=strict)
-        if self._index is None and self._embedder is None:
-            from .indexing.embedding import load_embedder
+        from .indexing.embedding import load_embedder
 
+        for_ingest = self._index is None and self._embedder is None
+        if for_ingest:
             # slow: loaded before taking the lock
             self._embedder = load_embedder(self.settings.embedding, self.settings.paths.cache, batch=True)
         # An injected store is this process's own; the lock is for the stores other processes can open.
@@ -135,7 +136,13 @@ class Assistant:
                 self._open_index(create=True, rebuild=rebuild)
             assert self._index is not None
             papers = sorted(assign_ids(records, self._index.existing_ids()), key=lambda p: p.id)
-            return self._index.ingest(papers, progress=progress or self._progress)
+            report = self._index.ingest(papers, progress=progress or self._progress)
+        if for_ingest:
+            # The ingest embedder (all cores, int8 by default) is for documents. Later searches and
+            # outlines in this process embed as a fresh process does (fp32, one thread), so the same
+            # question gets the same answer here and from the CLI.
+            self._embedder = self._index.embedder = load_embedder(self.settings.embedding, self.settings.paths.cache)
+        return report
 
     def search(self, query: str, k: int | None = None, *, rerank: bool | None = None) -> SearchResult:
         """Papers for a query, best first, with their best passages.

@@ -203,3 +203,16 @@ def test_search_and_ask_do_not_import_torch_with_a_warm_cache(tmp_path, cache):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["hits"] == 3
     assert result["search"] == [] and result["ask"] == []
+
+
+@pytest.mark.slow
+def test_after_an_ingest_the_process_searches_as_a_fresh_one_does(real_assistant):
+    """The ingest embedder (int8, all cores) embeds documents only: afterwards the same process
+    embeds queries and outline candidates with the fp32 model, as the CLI's next process would
+    (they differed, and `review outline` disagreed with the in-process outline)."""
+    from assistant.indexing.embedding import load_embedder
+
+    embedder = real_assistant.index.embedder
+    assert "int8" not in embedder.path.name
+    fresh = load_embedder(real_assistant.settings.embedding, real_assistant.settings.paths.cache)
+    assert embedder.path == fresh.path
