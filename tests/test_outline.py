@@ -273,7 +273,9 @@ def test_an_llm_label_copied_from_a_title_is_rejected():
         embedder = Embedder()
 
     studies = [
-        OutlineStudy(paper_id="a", title="Fine-tuned Large Language Models are Scalable Judges", claim="x", relevance=1),
+        OutlineStudy(
+            paper_id="a", title="Fine-tuned Large Language Models are Scalable Judges", claim="x", relevance=1
+        ),
         OutlineStudy(paper_id="b", title="Judging judges with large models", claim="y", relevance=1),
     ]
     run = OutlineRun(settings=Settings(), index=Index(), topic="evaluation", use_llm=True)
