@@ -122,14 +122,11 @@ def writer_lock(
 
 
 def _lease_collection(settings: Settings):  # noqa: ANN202 - a chromadb Collection
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
+    from .store import http_client
 
-    from .store import _server
-
-    host, port, ssl = _server(settings.store.url)
-    client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=ChromaSettings(anonymized_telemetry=False))
-    return client.get_or_create_collection(f"{settings.store.collection}_writer", embedding_function=None)
+    return http_client(settings.store.url).get_or_create_collection(
+        f"{settings.store.collection}_writer", embedding_function=None
+    )
 
 
 def _holder(collection) -> dict | None:  # noqa: ANN001

@@ -172,6 +172,15 @@ def _server(url: str) -> tuple[str, int, bool]:
     return parts.hostname, port or (443 if ssl else 8000), ssl
 
 
+def http_client(url: str) -> Any:
+    """A Chroma HttpClient for ``store.url`` (no telemetry)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    host, port, ssl = _server(url)
+    return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=ChromaSettings(anonymized_telemetry=False))
+
+
 def _chunk_from(cid: str, document: str, meta: dict[str, Any]) -> Chunk:
     return Chunk(
         id=cid,
@@ -188,7 +197,6 @@ class ChromaStore:
     def __init__(
         self, settings: Settings, embedder_name: str, dimension: int, *, create: bool, rebuild: bool = False
     ) -> None:
-        import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
@@ -198,8 +206,7 @@ class ChromaStore:
                 if not cfg.url:
                     raise StoreError("store.backend is chroma-http but store.url is empty: set REVIEW_STORE__URL")
                 self.location = cfg.url
-                host, port, ssl = _server(cfg.url)
-                self._client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
+                self._client = http_client(cfg.url)
                 self._client.heartbeat()
                 self._path: Path | None = None
             else:

@@ -159,10 +159,9 @@ class CrossEncoderJudge:
         top = rest.max(axis=1)
         margin = (logits[:, 0] - (top + np.log(np.exp(rest - top[:, None]).sum(axis=1)))).tolist()
         use_similarity = bool(self.weights[2]) if with_similarity is None else with_similarity
-        # The cosine feature looks at the sentences of the best few lexically aligned windows, not
-        # at every sentence of the source: embedding a whole abstract per pair cost as much as the NLI.
-        near = [(" ".join(top_windows(sentence_windows(s, 1), h, COSINE_SENTENCES)), h) for s, h in pairs]
-        cosines = self.similarity.max_cosine(near) if use_similarity else [0.0] * len(pairs)
+        # The cosine feature looks at the few most word-sharing sentences, not at every sentence
+        # of the source: embedding a whole abstract per pair cost as much as the NLI.
+        cosines = self.similarity.max_cosine(pairs, top=COSINE_SENTENCES) if use_similarity else [0.0] * len(pairs)
         out = []
         for (source, statement), plan, cos in zip(pairs, plans, cosines):
             best = [max(margin[r] for r in rows) for rows in plan]
@@ -175,8 +174,14 @@ class CrossEncoderJudge:
     def support_logits(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         """Calibrated log-odds of support: weights . features + bias; a statement made of whole
         sentences of its source is supported whatever the model says (``quoted``)."""
-        logits = [sum(w * x for w, x in zip(self.weights, f)) + self.bias for f in self.features(pairs)]
-        return [max(z, QUOTED_LOGIT) if quoted(s, h) else z for (s, h), z in zip(pairs, logits)]
+        return [self.fuse(s, h, f) for (s, h), f in zip(pairs, self.features(pairs))]
+
+    def fuse(self, source: str, statement: str, features: Sequence[float], use: Sequence[int] | None = None) -> float:
+        """The support logit from a pair's features (``use``: only these, for ablations); a
+        statement quoted sentence by sentence from its source is supported whatever they say."""
+        idx = range(len(FEATURES)) if use is None else use
+        z = sum(self.weights[i] * features[i] for i in idx) + self.bias
+        return max(z, QUOTED_LOGIT) if use is None and quoted(source, statement) else z
 
     def score(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         """P(source supports statement) for each (source_text, statement) pair."""
@@ -248,15 +253,17 @@ class EmbeddingJudge:
             self._vectors.update(zip(todo, vecs))
         return [self._vectors[t] for t in texts]
 
-    def max_cosine(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
-        """Cosine between each statement and its closest source sentence, in [-1, 1]."""
+    def max_cosine(self, pairs: Sequence[tuple[str, str]], top: int | None = None) -> list[float]:
+        """Cosine between each statement and its closest source sentence, in [-1, 1]; ``top``:
+        only the statement's ``top`` most word-sharing source sentences are embedded."""
         import numpy as np
 
         if not pairs:
             return []
         out = []
-        for (source, _), query in zip(pairs, self._encode([s for _, s in pairs])):
-            rows = np.asarray(self._encode(split_sentences(source) or [source]))
+        for (source, statement), query in zip(pairs, self._encode([s for _, s in pairs])):
+            sentences = split_sentences(source) or [source]
+            rows = np.asarray(self._encode(top_windows(sentences, statement, top)))
             out.append(float((rows @ query).max()))
         return out
 

@@ -127,23 +127,17 @@ def score_all(judge, emb, pairs: list[Pair]) -> dict[str, list[float]]:
 
     st = [(s, h) for s, h, _ in pairs]
     feats = judge.features(st, with_similarity=True)
-    w, b = judge.weights, judge.bias
     keep = {
-        "ce": (0, 1, 2, 3, 4),
+        "ce": None,  # as shipped: every feature, and quoted sentences stand
         "ce_nli": (0,),
         "ce_parts": (0, 1),
         "ce_no_sim": (0, 1, 3, 4),
         "ce_no_signals": (0, 1, 2),
     }
     out: dict[str, list[float]] = {k: [] for k in VARIANTS}
-    from assistant.judge.judges import QUOTED_LOGIT, quoted
-
     for (src, hyp), f in zip(st, feats):
         for name, idx in keep.items():
-            z = sum(w[i] * f[i] for i in idx) + b
-            if name == "ce" and quoted(src, hyp):  # as the judge scores it: whole quoted sentences stand
-                z = max(z, QUOTED_LOGIT)
-            out[name].append(_sigmoid(z))
+            out[name].append(_sigmoid(judge.fuse(src, hyp, f, idx)))
     out["emb"] = emb.max_cosine(st)
     return out
 
