@@ -33,7 +33,7 @@ def search(index: Index, query: str, k: int | None = None, relevance: Relevance 
     n = max(cfg.candidates, k * 4)
     # A retriever of weight 0 is not run; the lexical index also gives the chunk map.
     # One read of the generation: both rankings come from the same index content (and it costs a query).
-    generation = index.store.generation()
+    generation = index.generation()
     lex_index = index.lexical(generation)
     lexical = lex_index.search(query, n) if cfg.lexical_weight > 0 else []
     dense = index.dense_search(query, n, generation) if cfg.dense_weight > 0 else []
@@ -51,7 +51,7 @@ def search(index: Index, query: str, k: int | None = None, relevance: Relevance 
         ranked = _rank(dense, lexical, chunk_paper, cfg, keep)
         top = [pid for pid, _ in ranked[:k]]
         need = [pid for pid in top if pid not in papers]
-        papers.update({p.id: p for p in index.store.get_papers(need)})
+        papers.update({p.id: p for p in index.papers(need)})
         gone = {pid for pid in need if pid not in papers}
         if not gone:
             return _hits(ranked[:k], chunks, papers, cfg)

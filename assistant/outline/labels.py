@@ -179,7 +179,7 @@ def background(index) -> tuple[tuple[Counter, int], set[str]]:
     """Corpus-wide document frequencies of label terms and stems (titles + abstracts),
     computed once per index generation (the corpus is read and tokenised only after a change)."""
     global _BACKGROUND
-    key = (id(index), index.store.generation())
+    key = (id(index), index.generation())
     cached = _BACKGROUND
     if cached is None or cached[0] != key:
         docs = [f"{p.title} {p.abstract}" for p in index.papers()]

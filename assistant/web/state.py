@@ -136,7 +136,7 @@ class Warm:
 
     def generation(self) -> str:
         """Token that changes whenever the index content changes (caches are keyed by it)."""
-        return str(self.assistant.index.store.generation())
+        return str(self.assistant.index.generation())
 
     def outline(self, topic: str, depth: int | None, mode: str | None) -> Outline:
         """An outline, built once per (topic, depth, mode, index generation): building one costs a minute."""
