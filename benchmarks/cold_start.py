@@ -1,13 +1,15 @@
 """Cold start and search at 5K: the lean ONNX path side by side with the torch one, in one run.
 
     python benchmarks/cold_start.py [--runs 5] [--queries 200] [--scifact DIR] [--scifact-store DIR]
-                                    [--skip-cold|--skip-warm|--skip-matrix]
+                                    [--skip-cold|--skip-warm|--skip-matrix] [--before-repo DIR]
 
 1. Cold: whole-process wall time (median of ``--runs``) and peak RSS (``os.wait4``'s ru_maxrss of
    that child) of ``review --help``, ``review search`` and ``review ask`` on a copy of the bundled
    index, each run fresh. "before" sets ``REVIEW_EMBEDDING__BACKEND=torch`` and
-   ``REVIEW_RETRIEVAL__EXACT=false`` (sentence-transformers query, Chroma's HNSW); "after" is the
-   default (ONNX Runtime query, exact search over the cached matrix). Runs alternate
+   ``REVIEW_RETRIEVAL__EXACT=false`` (sentence-transformers query, Chroma's HNSW), or, with
+   ``--before-repo DIR``, runs another checkout (``git worktree add /tmp/base <commit>``) with its
+   defaults; "after" is this checkout's default (ONNX Runtime query, exact search over the cached
+   matrix). Runs alternate
    before/after so the machine's load drifts into both alike; the ratio is after / before.
    The ONNX exports and the caches are warmed by one untimed run of each first.
 2. Warm: ``Assistant.search`` p50/p95 over ``--queries`` SciFact claims on a 5,183-abstract
@@ -60,6 +62,12 @@ def parse_args() -> argparse.Namespace:
     for part in ("cold", "warm", "matrix"):
         p.add_argument(f"--skip-{part}", action="store_true")
     p.add_argument("--quality", action="store_true", help="Also nDCG@10 / recall@100 before and after.")
+    p.add_argument(
+        "--before-repo",
+        type=Path,
+        help="Cold part: 'before' is this checkout of review (e.g. a `git worktree` of an older commit), run "
+        "with its default settings by this Python, instead of the torch + HNSW settings of this one.",
+    )
     return p.parse_args()
 
 
@@ -68,10 +76,10 @@ def review_exe() -> list[str]:
     return [str(exe)] if exe.is_file() else [sys.executable, "-m", "assistant"]
 
 
-def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+def run_once(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, float]:
     """(wall seconds, peak RSS MB) of one fresh process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -99,19 +107,25 @@ def cold(args: argparse.Namespace, workdir: Path) -> list[dict]:
     if (Path.home() / ".cache" / "review" / "llm-verdicts.json").is_file():
         shutil.copy(Path.home() / ".cache" / "review" / "llm-verdicts.json", cache / "llm-verdicts.json")
     commands = {
-        "review --help": [*review_exe(), "--help"],
-        f'review search "{QUERY}"': [*review_exe(), "search", QUERY],
-        f'review ask "{QUESTION}"': [*review_exe(), "ask", QUESTION],
+        "review --help": ["--help"],
+        f'review search "{QUERY}"': ["search", QUERY],
+        f'review ask "{QUESTION}"': ["ask", QUESTION],
     }
     rows = []
-    for label, cmd in commands.items():
+    for label, words in commands.items():
         print(f"cold: {label}", file=sys.stderr)
-        for variant in (BEFORE, AFTER):
-            run_once(cmd, base | variant)  # warm-up: exports, caches, page cache
+        cmd = [*review_exe(), *words]
+        # (command, env, cwd) of each side; with --before-repo, "before" is the other checkout
+        # (``python -m assistant`` from its folder imports its code), with default settings.
+        sides = {"before": (cmd, base | BEFORE, REPO), "after": (cmd, base | AFTER, REPO)}
+        if args.before_repo:
+            sides["before"] = ([sys.executable, "-m", "assistant", *words], base, args.before_repo)
+        for side in sides.values():
+            run_once(*side)  # warm-up: exports, caches, page cache
         times: dict[str, list[tuple[float, float]]] = {"before": [], "after": []}
         for _ in range(args.runs):
-            for name, variant in (("before", BEFORE), ("after", AFTER)):
-                times[name].append(run_once(cmd, base | variant))
+            for name, side in sides.items():
+                times[name].append(run_once(*side))
         b, a = (statistics.median(t for t, _ in times[n]) for n in ("before", "after"))
         rb, ra = (max(m for _, m in times[n]) for n in ("before", "after"))
         rows.append(
