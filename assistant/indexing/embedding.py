@@ -104,6 +104,9 @@ class SentenceTransformerEmbedder:
         )[0]
 
 
+QUERY_BATCH = 8  # texts per ONNX run outside ingest (see load_embedder)
+
+
 def load_embedder(settings: EmbeddingSettings, cache: Path | None = None, *, batch: bool = False) -> Embedder:
     """The configured embedder: ONNX Runtime (exported once to ``cache``/onnx) or sentence-transformers.
 
@@ -145,7 +148,10 @@ def load_embedder(settings: EmbeddingSettings, cache: Path | None = None, *, bat
         path,
         model_dir,
         name,
-        batch_size=settings.batch_size,
+        # Ingest's chunk texts, sorted by length, pad little in big batches. A query-side process
+        # embeds a few dozen sentences of very different lengths: batches of 8 pad less and stay
+        # in cache, 2.5x faster than one batch of 64 with the same vectors (README, "Speed").
+        batch_size=settings.batch_size if batch else min(settings.batch_size, QUERY_BATCH),
         query_prefix=settings.query_prefix,
         document_prefix=settings.document_prefix,
         threads=settings.threads or (None if batch else 1),

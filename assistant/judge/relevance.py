@@ -30,6 +30,9 @@ __all__ = ["RELEVANCE_DIR", "CosineRelevance", "Relevance", "RelevanceModel", "l
 log = logging.getLogger(__name__)
 
 RELEVANCE_DIR = Path(__file__).resolve().parent.parent / "data" / "relevance"
+# Pairs per run: a question against a few dozen sentences of mixed length pads less (and stays in
+# cache) in batches of 8: 1.4x faster than one batch of 64, same logits (README, "Speed").
+BATCH = 8
 RETRAIN_RELEVANCE = "rerun `python evals/relevance/train_relevance.py` to rebuild it"
 
 
@@ -61,7 +64,7 @@ class RelevanceModel:
     def logits(self, query: str, texts: Sequence[str]) -> list[float]:
         if not texts:
             return []
-        out = self.model.logits([query] * len(texts), list(texts), max_length=self.max_length)
+        out = self.model.logits([query] * len(texts), list(texts), batch_size=BATCH, max_length=self.max_length)
         return [float(x) for x in out[:, 0]]
 
     def score(self, query: str, texts: Sequence[str]) -> list[float]:
@@ -71,7 +74,9 @@ class RelevanceModel:
         """(query, text) pairs with different queries, batched together."""
         if not pairs:
             return []
-        out = self.model.logits([q for q, _ in pairs], [t for _, t in pairs], max_length=self.max_length)
+        out = self.model.logits(
+            [q for q, _ in pairs], [t for _, t in pairs], batch_size=BATCH, max_length=self.max_length
+        )
         return [1.0 / (1.0 + math.exp(-float(z))) for z in out[:, 0]]
 
 
