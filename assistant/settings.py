@@ -74,7 +74,9 @@ class EmbeddingSettings(BaseModel):
         BUNDLED_EMBEDDER,
         description="sentence-transformers model name or local path; the default is bundled.",
     )
-    batch_size: int = Field(64, ge=1, description="Texts per encode batch.")
+    batch_size: int = Field(
+        64, ge=1, description="Texts per encode batch at ingest (searches and ask embed at most 8 at a time)."
+    )
     backend: Literal["onnx", "onnx-int8", "torch"] = Field(
         "onnx",
         description="Runtime of the embedder: ONNX Runtime (exported once to paths.cache/onnx; no torch at "
