@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ __all__ = [
     "export_atomic",
     "export_cross_encoder",
     "onnx_path",
+    "prune",
     "quantized",
     "session",
 ]
@@ -92,6 +94,7 @@ def export_atomic(
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    prune(path.parent, path)
     return path
 
 
@@ -139,6 +142,7 @@ def quantized(path: Path, *, per_channel: bool = False) -> Path:
         quantize_dynamic(str(path), tmp, weight_type=QuantType.QInt8, per_channel=per_channel)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
+        prune(target.parent, target)
     except Exception as exc:  # noqa: BLE001 - any failure: the fp32 model still works
         log.warning("int8 quantization of %s failed (%s): using fp32", path.name, exc)
         return path
@@ -149,9 +153,38 @@ def quantized(path: Path, *, per_channel: bool = False) -> Path:
     return target
 
 
+STALE_DAYS = 14  # an export not loaded for this long is removed when another one is written
+
+
+def prune(directory: Path, keep: Path, days: float = STALE_DAYS) -> list[Path]:
+    """Remove exports (and leftover temporary files) in ``directory`` that no process has loaded
+    for ``days``: each install of a model (another virtualenv, new weights) gets its own export,
+    and without this the cache only grows. ``session`` marks a file used. Returns what was removed."""
+    cutoff = time.time() - days * 86400
+    removed = []
+    for f in directory.glob("*"):
+        twin = f.name.startswith(keep.stem) or keep.name.startswith(f.stem + "-")  # fp32 file and int8 twin
+        if f == keep or f.suffix not in (".onnx", ".tmp") or twin:
+            continue
+        try:
+            if f.stat().st_mtime < cutoff:
+                f.unlink()
+                removed.append(f)
+        except OSError:  # gone already, or not ours to remove
+            continue
+    if removed:
+        log.info("removed %d ONNX exports unused for %d days from %s", len(removed), days, directory)
+    return removed
+
+
 def session(path: Path, threads: int | None = None) -> Any:
     """An onnxruntime CPU session of ``path`` (``threads``: intra-op threads, default ORT's choice)."""
     import onnxruntime as ort
+
+    try:
+        os.utime(path)  # in use: kept by ``prune``
+    except OSError:  # a read-only cache
+        pass
 
     options = ort.SessionOptions()
     if threads:

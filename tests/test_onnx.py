@@ -129,3 +129,37 @@ def test_int8_backend_reaches_the_judge_not_the_embedder():
     from assistant.settings import JudgeSettings
 
     assert JudgeSettings(backend="onnx-int8").backend == "onnx-int8"
+
+
+def test_prune_removes_exports_unused_for_weeks(tmp_path):
+    import os
+    import time
+
+    from assistant.onnxrun import STALE_DAYS, prune
+
+    old = time.time() - (STALE_DAYS + 1) * 86400
+    names = [
+        "embedder-aaaa.onnx",  # the one just written
+        "embedder-bbbb.onnx",  # another install's, unused for weeks
+        "embedder-bbbb-int8pc.onnx",
+        "judge-cccc.onnx",  # recently used
+        "embedder-aaaa-int8pc.onnx",  # the new file's twin
+        "x.onnx12.tmp",  # a crashed export's leftover
+        "notes.txt",  # not ours
+    ]
+    for name in names:
+        (tmp_path / name).write_text("x")
+        if name != "judge-cccc.onnx":
+            os.utime(tmp_path / name, (old, old))
+    removed = prune(tmp_path, tmp_path / "embedder-aaaa.onnx")
+    assert sorted(p.name for p in removed) == ["embedder-bbbb-int8pc.onnx", "embedder-bbbb.onnx", "x.onnx12.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "embedder-aaaa-int8pc.onnx",
+        "embedder-aaaa.onnx",
+        "judge-cccc.onnx",
+        "notes.txt",
+    ]
+    # the fp32 file of a new int8 twin is kept too, however old
+    (tmp_path / "embedder-aaaa.onnx").touch()
+    os.utime(tmp_path / "embedder-aaaa.onnx", (old, old))
+    assert prune(tmp_path, tmp_path / "embedder-aaaa-int8pc.onnx") == []
