@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from .errors import QueryError
 from .models import Answer, Hit, Paper, Reference, Statement
 from .prompts import render
 from .retrieval import search
-from .selection import Candidate, candidates, group, select
+from .selection import Candidate, addressing, candidates, group, select
 from .settings import Settings
 from .text import STOPWORDS, is_degenerate, looks_like_instruction, prompt_data, split_sentences
 
@@ -173,6 +174,77 @@ def _lexical_cut(question: str, cands: list[Candidate], sources: list[_Source], 
     return [c for i, c in enumerate(cands) if i in keep]
 
 
+#: Bland questions of the corpus's field. A sentence's relevance to them is its "hub" score: a
+#: sentence that would be quoted for any of them ("We don't assume access to a stronger LLM",
+#: "Somewhat counterintuitively, ...") says little about the question at hand.
+GENERIC_QUESTIONS = (
+    "How can large language models be improved?",
+    "What are the limitations of current language models?",
+    "How are language models trained?",
+    "How should language models be evaluated?",
+    "How can models be fine-tuned efficiently?",
+    "What makes a training method work better?",
+    "Why do neural networks fail?",
+    "What do experiments on benchmarks show?",
+)
+
+_GENERIC: dict[str, dict[str, float]] = {}  # cache file -> {scored text: mean generic logit}
+
+
+def _logit(p: float) -> float:
+    p = min(max(float(p), 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _generic_path(settings: Settings, relevance) -> Any:
+    """The on-disk cache of hub scores, one file per relevance model and question bank."""
+    import hashlib
+    from pathlib import Path
+
+    kind = getattr(relevance, "kind", type(relevance).__name__)
+    name = f"{kind}|{settings.judge.backend}|{'|'.join(GENERIC_QUESTIONS)}"
+    digest = hashlib.sha1(name.encode()).hexdigest()[:12]
+    return Path(settings.paths.cache) / f"ask-generic-{digest}.json"
+
+
+def generic_relevance(settings: Settings, relevance, texts: list[str]) -> list[float]:
+    """Mean relevance logit of each text over ``GENERIC_QUESTIONS`` (its "hub" score).
+
+    Remembered per text, in memory and in a file under ``paths.cache``: a warm ``ask`` over
+    sentences seen before scores nothing; new texts are scored in one batch (8 pairs each)."""
+    import json
+    import os
+    import tempfile
+
+    path = _generic_path(settings, relevance)
+    cache = _GENERIC.get(str(path))
+    if cache is None:
+        try:
+            cache = {str(t): float(v) for t, v in json.loads(path.read_text(encoding="utf-8")).items()}
+        except (OSError, ValueError, AttributeError, TypeError):
+            cache = {}
+        _GENERIC[str(path)] = cache
+    missing = list(dict.fromkeys(t for t in texts if t not in cache))
+    if missing:
+        pairs = [(g, t) for t in missing for g in GENERIC_QUESTIONS]
+        if hasattr(relevance, "score_pairs"):
+            values = list(relevance.score_pairs(pairs))
+        else:
+            values = [v for q, t in pairs for v in relevance.score(q, [t])]
+        n = len(GENERIC_QUESTIONS)
+        for i, t in enumerate(missing):
+            cache[t] = round(sum(_logit(v) for v in values[i * n : (i + 1) * n]) / n, 4)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(cache, f)
+            os.replace(tmp, path)
+        except OSError as exc:  # a read-only cache costs the scoring again next time, nothing else
+            log.debug("could not store the generic relevance cache: %s", exc)
+    return [cache[t] for t in texts]
+
+
 MAX_STATEMENT_WORDS = 32
 
 
@@ -206,6 +278,8 @@ class AskPipeline:
         self._llm_factory = llm_factory
         self._judge_factory = judge_factory
         self._relevance_factory = relevance_factory
+        self.scored: list[Candidate] = []  # the last question's scored candidates (for probes)
+        self._specific = False  # specificity computed (a relevance model scored the candidates)
 
     def run(self, question: str, *, k: int | None = None, mode: str | None = None, on_text=None) -> Answer:
         """Answer ``question`` from the index, or say that the corpus does not cover it."""
@@ -242,14 +316,26 @@ class AskPipeline:
         timings["relevance"] = time.perf_counter() - t
         strength = {c: c.relevance + ANSWERABILITY_COSINE * c.cosine for c in on_point}
         answerability = max(strength.values(), default=0.0)
-        # Papers that address the question: those with a sentence over the answerability bar.
-        answer.addressing = list(dict.fromkeys(c.paper_id for c in on_point if strength[c] >= cfg.min_answerability))
-        if not on_point or answerability < cfg.min_answerability:
+        strong = [c for c in on_point if strength[c] >= cfg.min_answerability]
+        min_specificity = cfg.min_specificity if self._specific else None
+        specificity = max((c.specificity for c in strong), default=float("-inf")) if self._specific else float("inf")
+        # Papers that address the question: a sentence over the answerability and specificity
+        # bars, and within the relative cut of the best paper.
+        answer.addressing = addressing(
+            strong, cfg.min_relevance, min_specificity=min_specificity, margin=cfg.paper_margin
+        )
+        if not on_point or answerability < cfg.min_answerability or specificity < cfg.answer_specificity:
             answer.reason = (
                 f"no sentence of the {len(sources)} closest papers answers the question "
                 f"(relevance below {cfg.min_relevance}, or relevance + {ANSWERABILITY_COSINE} x similarity "
-                f"{answerability:.2f} below {cfg.min_answerability})"
+                f"{answerability:.2f} below {cfg.min_answerability}"
             )
+            if strong and specificity < cfg.answer_specificity:
+                answer.reason += (
+                    f", or specificity {specificity:.2f} below {cfg.answer_specificity}: the closest sentences "
+                    "are as relevant to any question of the field as to this one"
+                )
+            answer.reason += ")"
             answer.addressing = []
             answer.closest = hits[:5]
             return self._finish(answer, timings, started)
@@ -299,14 +385,22 @@ class AskPipeline:
         order = np.argsort(-cosine)[: cfg.scored_sentences]
         scored = [cands[int(j)] for j in order]
         relevance = self._relevance_factory() if self._relevance_factory else None
-        if relevance is None:  # no relevance model: cosine similarity stands in
+        self._specific = relevance is not None
+        if relevance is None:  # no relevance model: cosine similarity stands in (no specificity)
             values = [float(cosine[int(j)]) for j in order]
         else:
             titles = {s.paper.id: s.paper.title for s in sources}
             texts = [f"{titles[c.paper_id]}. {c.text}" if cfg.title_context else c.text for c in scored]
             values = relevance.score(question, texts)
+            # Specificity only matters for sentences over the relevance bar: only they are scored
+            # against the generic questions (the rest keep -inf: never quoted anyway).
+            over = [i for i, v in enumerate(values) if v >= cfg.min_relevance]
+            hubs = generic_relevance(self.settings, relevance, [texts[i] for i in over])
+            for i, hub in zip(over, hubs, strict=True):
+                scored[i].specificity = round(_logit(values[i]) - hub, 4)
         for c, value in zip(scored, values, strict=True):
             c.relevance = round(float(value), 4)
+        self.scored = scored
         return sorted((c for c in scored if c.relevance >= cfg.min_relevance), key=lambda c: -c.relevance)
 
     def _uncovered(self, question: str, on_point: list[Candidate]) -> list[str]:
@@ -475,7 +569,15 @@ class AskPipeline:
         pool = on_point
         if cfg.quote_bar > 0:  # quote only sentences whose relevance + 0.5 x similarity clears this bar
             pool = [c for c in on_point if c.relevance + ANSWERABILITY_COSINE * c.cosine >= cfg.quote_bar]
-        chosen = select(pool, cfg.min_relevance, limit=cfg.max_statements, per_paper=cfg.per_paper)
+        chosen = select(
+            pool,
+            cfg.min_relevance,
+            limit=cfg.max_statements,
+            per_paper=cfg.per_paper,
+            min_specificity=cfg.min_specificity if self._specific else None,
+            margin=cfg.paper_margin,
+            sentence_margin=cfg.sentence_margin,
+        )
         out = []
         for g, members in enumerate(group(chosen)):
             for c in members:

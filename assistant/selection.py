@@ -11,9 +11,14 @@ scores in.
 - ``role``: finding (results, "we show", numbers), method ("we propose"), or background
   (motivation, "recently", "remains an open problem"); findings are preferred, background is
   only quoted when nothing better clears the bar.
-- ``select``: no padding. A candidate is kept only when its relevance clears the threshold;
-  one per paper first (so a thematic or comparative answer spreads over the papers that
-  address it), then a second per paper, near-duplicates dropped, at most ``limit``.
+- ``select``: no padding. A candidate is kept only when its relevance clears the threshold and
+  its specificity (relevance to this question beyond its relevance to bland questions of the
+  field, computed by ``ask``) clears its own bar, so "hub" sentences that suit any question are
+  not quoted; then a relative cut: only papers whose best candidate scores within a margin of
+  the best one, so the number of statements follows the number of on-point ones. One per paper
+  first (a thematic or comparative answer spreads over the papers that address it), then a
+  second per paper, near-duplicates dropped, at most ``limit``.
+- ``addressing``: the papers that clear the same bars and cut (the answer's lead line counts them).
 - ``group``: statements grouped by what they say (greedy clustering of their vectors), the
   groups in order of their best statement.
 - ``is_comparative``: "X vs Y", "X or Y", "X compared with Y" questions.
@@ -27,7 +32,7 @@ from dataclasses import dataclass, field
 
 from .text import NOT_A_FINDING, looks_like_instruction, split_sentences
 
-__all__ = ["Candidate", "candidates", "group", "is_comparative", "needs_antecedent", "role", "select"]
+__all__ = ["Candidate", "addressing", "candidates", "group", "is_comparative", "needs_antecedent", "role", "select"]
 
 _ANAPHOR = re.compile(
     r"^(?:this|these|those|such|it|its|they|their|them|both|the (?:proposed|resulting|above|latter|former)\b"
@@ -97,6 +102,8 @@ class Candidate:
     relevance: float = 0.0
     cosine: float = 0.0
     score: float = 0.0
+    # relevance logit for this question minus its mean over bland questions of the field (ask computes it)
+    specificity: float = float("-inf")
     vector: object = field(default=None, repr=False)
 
 
@@ -143,6 +150,50 @@ def candidates(papers: Sequence[tuple[str, str]], min_words: int = 5) -> list[Ca
 ROLE_BONUS = {"finding": 0.08, "method": 0.03, "background": -0.15}
 
 
+def _ranked(
+    cands: Sequence[Candidate],
+    threshold: float,
+    min_specificity: float | None,
+    margin: float | None,
+    sentence_margin: float | None,
+) -> list[Candidate]:
+    """The candidates over the bars, best first, after the relative cut."""
+    for c in cands:
+        c.score = c.relevance + ROLE_BONUS.get(c.role, 0.0)
+    ranked = sorted(
+        (
+            c
+            for c in cands
+            if c.relevance >= threshold and (min_specificity is None or c.specificity >= min_specificity)
+        ),
+        key=lambda c: (-c.score, c.paper_id, c.index),
+    )
+    if not ranked:
+        return []
+    best_of: dict[str, float] = {}
+    for c in ranked:
+        best_of.setdefault(c.paper_id, c.score)
+    best = ranked[0].score
+    return [
+        c
+        for c in ranked
+        if (margin is None or best_of[c.paper_id] >= best - margin)
+        and (sentence_margin is None or c.score >= best_of[c.paper_id] - sentence_margin)
+    ]
+
+
+def addressing(
+    cands: Sequence[Candidate],
+    threshold: float,
+    *,
+    min_specificity: float | None = None,
+    margin: float | None = None,
+) -> list[str]:
+    """The papers that address the question: those with a candidate over the bars whose best
+    score is within ``margin`` of the best paper's (the relative cut ``select`` makes), best first."""
+    return list(dict.fromkeys(c.paper_id for c in _ranked(cands, threshold, min_specificity, margin, None)))
+
+
 def select(
     cands: Sequence[Candidate],
     threshold: float,
@@ -150,19 +201,25 @@ def select(
     limit: int = 8,
     per_paper: int = 2,
     duplicate: float = 0.85,
+    min_specificity: float | None = None,
+    margin: float | None = None,
+    sentence_margin: float | None = None,
 ) -> list[Candidate]:
-    """The on-point candidates, best first: relevance >= threshold, ranked by relevance plus a
-    bonus for findings (a penalty for background), at most ``per_paper`` per paper and ``limit``
-    in all, a candidate too close to one already kept (cosine of ``vector`` > ``duplicate``)
-    or overlapping its sentences dropped."""
+    """The on-point candidates, best first: relevance >= threshold (and specificity >=
+    ``min_specificity``: no hub sentences), ranked by relevance plus a bonus for findings (a
+    penalty for background).
+
+    Relative cut, so that the number of statements follows the number of on-point ones: a paper
+    is quoted only when its best score is within ``margin`` of the best paper's, and a second
+    sentence of a paper only within ``sentence_margin`` of that paper's best. At most
+    ``per_paper`` per paper (one per paper first) and ``limit`` in all; a candidate too close to
+    one already kept (cosine of ``vector`` > ``duplicate``) or overlapping its sentences is dropped."""
     import numpy as np
 
-    for c in cands:
-        c.score = c.relevance + ROLE_BONUS.get(c.role, 0.0)
+    ranked = _ranked(cands, threshold, min_specificity, margin, sentence_margin)
     chosen: list[Candidate] = []
     per: dict[str, int] = {}
     taken: set[int] = set()
-    ranked = sorted((c for c in cands if c.relevance >= threshold), key=lambda c: (-c.score, c.paper_id, c.index))
     for cap in range(1, per_paper + 1):  # one per paper first, then a second ...
         for c in ranked:
             if len(chosen) >= limit:

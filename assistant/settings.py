@@ -192,6 +192,29 @@ class AskSettings(BaseModel):
         description="A quoted sentence also needs relevance + 0.5 x similarity at or above this (0 = off; "
         "0.95 = the answerability bar, chosen on the tuning half).",
     )
+    min_specificity: float = Field(
+        1.0,
+        description="A quoted sentence's specificity (its relevance logit for the question minus its mean logit for "
+        "a fixed set of bland questions of the field, ask.GENERIC_QUESTIONS) must reach this: a 'hub' sentence "
+        "relevant to any question is not quoted (chosen on the tuning half).",
+    )
+    answer_specificity: float = Field(
+        1.6,
+        description="The question is answered only when some quotable sentence reaches this specificity; otherwise "
+        "it is refused (chosen on the tuning half).",
+    )
+    paper_margin: float = Field(
+        0.3,
+        ge=0,
+        description="Relative cut: a paper is quoted (and counted as addressing the question) only when its best "
+        "sentence scores within this of the best sentence of all (relevance + role bonus; chosen on the tuning half).",
+    )
+    sentence_margin: float = Field(
+        0.1,
+        ge=0,
+        description="Relative cut within a paper: a second sentence is quoted only when it scores within this of "
+        "the paper's best.",
+    )
     scored_sentences: int = Field(
         32, ge=1, description="Candidate sentences (closest by cosine) the relevance model scores per question."
     )

@@ -7,7 +7,7 @@ import re
 import pytest
 from conftest import ScriptedLLM
 
-from assistant.ask import NOT_COVERED, build_grammar, missing_names, parse_statements
+from assistant.ask import GENERIC_QUESTIONS, NOT_COVERED, build_grammar, missing_names, parse_statements
 from assistant.models import Paper
 from assistant.text import looks_like_instruction
 
@@ -182,12 +182,17 @@ def test_question_about_an_unmentioned_name_is_refused(make_assistant):
 
 
 class FixedRelevance:
-    """Relevance from a table of substrings: the first that occurs in the text gives its score."""
+    """Relevance from a table of substrings: the first that occurs in the text gives its score.
+    The bland generic questions get ``hubs`` (texts relevant to any question), else 0.01."""
 
-    def __init__(self, table, default=0.0):
-        self.table, self.default = table, default
+    def __init__(self, table, default=0.0, hubs=None):
+        self.table, self.default, self.hubs = table, default, hubs or {}
+        self.generic_calls = 0
 
     def score(self, query, texts):
+        if query in GENERIC_QUESTIONS:
+            self.generic_calls += len(texts)
+            return [next((v for k, v in self.hubs.items() if k in t), 0.01) for t in texts]
         return [next((v for k, v in self.table.items() if k in t), self.default) for t in texts]
 
 
@@ -285,3 +290,50 @@ def test_references_render_one_per_line_in_markdown():
     # each reference is its own block or list item, not lines of one paragraph run together
     assert html.count("<li>[1] Paper A") + html.count("<p>[1] Paper A") == 1
     assert "<li>[2] Paper B" in html or "<p>[2] Paper B" in html
+
+
+# -- question specificity: hub sentences, relative cut, refusal --------------------------------
+
+
+def test_a_hub_sentence_is_not_quoted_nor_counted(make_assistant):
+    # "It improves multi-task performance." is as relevant to any question of the field as to this one.
+    rel = FixedRelevance(
+        {"sparse masks": 0.9, "multi-task performance": 0.95, "Task arithmetic adds": 0.88},
+        hubs={"multi-task performance": 0.95},
+    )
+    a = make_assistant(PAPERS, relevance=rel, ask={"min_relevance": 0.5})
+    answer = a.ask("how are fine-tuned models merged?", mode="extractive")
+    texts = " ".join(s.text for s in answer.statements)
+    assert "sparse masks" in texts and "multi-task performance" not in texts
+    assert set(answer.addressing) == {"breadcrumbs-2023", "tangent-2023"}
+
+
+def test_relative_cut_quotes_only_papers_near_the_best(make_assistant):
+    rel = FixedRelevance({"sparse masks": 0.95, "Task arithmetic adds": 0.62, "RL models outperform": 0.5})
+    a = make_assistant(PAPERS, relevance=rel, ask={"min_relevance": 0.5, "paper_margin": 0.2})
+    answer = a.ask("how are fine-tuned models merged?", mode="extractive")
+    assert [s.citations for s in answer.statements] == [["breadcrumbs-2023"]]
+    assert answer.addressing == ["breadcrumbs-2023"]
+    assert answer.answer.startswith("1 of the ") and "addresses this question" in answer.answer
+
+
+def test_question_answered_only_by_hub_sentences_is_refused(make_assistant):
+    rel = FixedRelevance({"sparse masks": 0.9}, hubs={"sparse masks": 0.9})
+    a = make_assistant(PAPERS, relevance=rel, ask={"min_relevance": 0.5})
+    answer = a.ask("how are fine-tuned models merged?", mode="extractive")
+    assert answer.refused and answer.answer == NOT_COVERED
+    assert "specificity" in answer.reason and answer.addressing == []
+
+
+def test_generic_scores_are_cached_on_disk(make_assistant):
+    from assistant import ask as ask_module
+
+    rel = FixedRelevance({"sparse masks": 0.9})
+    a = make_assistant(PAPERS, relevance=rel, ask={"min_relevance": 0.5})
+    a.ask("how are fine-tuned models merged?", mode="extractive")
+    first = rel.generic_calls
+    assert first > 0
+    ask_module._GENERIC.clear()  # a new process: only the file remains
+    a.ask("which models are merged with sparse masks?", mode="extractive")
+    assert rel.generic_calls == first
+    assert list((a.settings.paths.cache).glob("ask-generic-*.json"))

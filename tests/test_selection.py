@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from assistant.ask import question_parts
-from assistant.selection import Candidate, candidates, group, is_comparative, needs_antecedent, role, select
+from assistant.selection import Candidate, addressing, candidates, group, is_comparative, needs_antecedent, role, select
 
 
 @pytest.mark.parametrize(
@@ -114,3 +114,31 @@ def test_more_sentences_that_refer_back(sentence):
 
 def test_framing_with_this_paper_does_not_need_an_antecedent():
     assert not needs_antecedent("In this paper, we find that merging hurts code tasks.")
+
+
+def _sc(pid, i, relevance, specificity=3.0, role="finding"):
+    c = Candidate(pid, i, f"{pid} sentence {i}.", f"{pid} sentence {i}.", role, relevance=relevance)
+    c.specificity = specificity
+    return c
+
+
+def test_hub_sentences_are_not_selected_however_relevant():
+    hub = _sc("a", 0, 0.97, specificity=0.2)
+    on_point = _sc("b", 0, 0.8, specificity=2.5)
+    assert select([hub, on_point], 0.6, min_specificity=1.0) == [on_point]
+    assert select([hub, on_point], 0.6) == [hub, on_point]  # no bar: both
+
+
+def test_relative_cut_keeps_papers_near_the_best():
+    best = _sc("a", 0, 0.95)
+    near = _sc("b", 0, 0.8)
+    padding = [_sc(p, 0, 0.65) for p in "cdefg"]  # over the absolute bar, far below the best
+    chosen = select([best, near, *padding], 0.6, margin=0.2)
+    assert chosen == [best, near]
+    assert addressing([best, near, *padding], 0.6, margin=0.2) == ["a", "b"]
+    assert len(select([best, near, *padding], 0.6)) == 7  # no cut: padding
+
+
+def test_sentence_margin_limits_second_sentences_of_a_paper():
+    first, close, far = _sc("a", 0, 0.9), _sc("a", 1, 0.85), _sc("a", 2, 0.7)
+    assert select([first, close, far], 0.6, per_paper=3, sentence_margin=0.1) == [first, close]
