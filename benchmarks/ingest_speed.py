@@ -5,9 +5,10 @@
 For the bundled corpus (``Assistant.ingest()`` with no paths) and the SciFact abstracts (as a
 JSONL file through ``Assistant.ingest([file])``), each into a fresh temporary store:
 
-- raw encode: ``SentenceTransformer.encode`` on exactly the texts the index embeds (built the way
-  assistant/index.py builds them: ``chunk_paper`` + ``chunk_text_for_index``), same batch size,
-  one call, after a warm-up batch;
+- raw encode: ``embed_documents`` of the encoder ingest uses (``load_embedder(..., batch=True)``:
+  the int8 ONNX twin by default, sentence-transformers with ``REVIEW_EMBEDDING__BACKEND=torch``)
+  on exactly the texts the index embeds (built the way assistant/index.py builds them:
+  ``chunk_paper`` + ``chunk_text_for_index``), same batch size, one call, after a warm-up batch;
 - ingest: ``Assistant.ingest``; ``report.seconds`` is ``Index.ingest`` (chunk, encode, store),
   "end to end" adds opening the store, loading the embedder and parsing the corpus;
 - overhead % = ingest seconds / raw encode seconds - 1, and where the ingest spends its time:
@@ -66,7 +67,7 @@ def parse_args() -> argparse.Namespace:
 
 
 class EncodeClock:
-    """Time spent inside SentenceTransformerEmbedder.embed_documents while active.
+    """Time spent inside the embedders' ``embed_documents`` while active.
 
     With a ``paired`` model, every batch the ingest embeds is also encoded raw right next to it
     (before or after, alternating): the two encodings of one batch are seconds apart, so a
@@ -83,23 +84,20 @@ class EncodeClock:
 
     def _raw(self, texts) -> None:
         started = time.perf_counter()
-        self._paired.encode(
-            list(texts),
-            batch_size=self._batch,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        self._paired.embed_documents(list(texts))
         self.paired_seconds += time.perf_counter() - started
 
     @contextlib.contextmanager
     def active(self):
         from assistant.indexing.embedding import SentenceTransformerEmbedder
+        from assistant.indexing.onnxembed import OnnxEmbedder
 
-        original = SentenceTransformerEmbedder.embed_documents
+        classes = (SentenceTransformerEmbedder, OnnxEmbedder)
+        originals = [cls.embed_documents for cls in classes]
         clock = self
 
         def timed(embedder, texts):
+            original = originals[0] if isinstance(embedder, SentenceTransformerEmbedder) else originals[1]
             raw_after = clock.calls % 2 == 1
             if clock._paired is not None and not raw_after:
                 clock._raw(texts)
@@ -113,17 +111,20 @@ class EncodeClock:
                 if clock._paired is not None and raw_after:
                     clock._raw(texts)
 
-        SentenceTransformerEmbedder.embed_documents = timed
+        for cls in classes:
+            cls.embed_documents = timed
         try:
             yield self
         finally:
-            SentenceTransformerEmbedder.embed_documents = original
+            for cls, original in zip(classes, originals, strict=True):
+                cls.embed_documents = original
 
 
 def settings_for(store: Path):
     from assistant.settings import Settings
 
-    return Settings(paths={"store": store / "store", "cache": store / "cache"})
+    # The user's cache: the ONNX exports are made once there, not timed inside every ingest.
+    return Settings(paths={"store": store / "store"})
 
 
 def index_texts(assistant, paths) -> list[str]:
@@ -137,15 +138,10 @@ def index_texts(assistant, paths) -> list[str]:
 
 
 def raw_model(settings):
-    import transformers
-    from sentence_transformers import SentenceTransformer
+    """The document encoder an ingest loads (int8 ONNX by default), loaded once here."""
+    from assistant.indexing.embedding import load_embedder
 
-    from assistant.indexing.embedding import _resolve
-
-    transformers.utils.logging.disable_progress_bar()
-
-    target, _ = _resolve(settings.embedding.model)
-    return SentenceTransformer(target, device=settings.embedding.device)
+    return load_embedder(settings.embedding, settings.paths.cache, batch=True)
 
 
 def load() -> str:
@@ -153,11 +149,9 @@ def load() -> str:
 
 
 def raw_encode(model, texts: list[str], batch: int) -> float:
-    model.encode(
-        texts[:batch], batch_size=batch, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-    )
+    model.embed_documents(texts[:batch])  # warm-up
     started = time.perf_counter()
-    model.encode(texts, batch_size=batch, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    model.embed_documents(texts)
     return time.perf_counter() - started
 
 
