@@ -336,3 +336,23 @@ def test_a_long_verbatim_quote_is_supported(cross_encoder):
     """The NLI features alone gave this two-sentence quote of its own source about 0.47."""
     assert cross_encoder.score([(SOURCE, TWO_SENTENCES)])[0] >= 0.95
     assert cross_encoder.score([(SOURCE, TWO_SENTENCES.replace("superior", "inferior"))])[0] < 0.95
+
+
+@pytest.mark.slow
+def test_quotes_are_not_run_through_the_model(cross_encoder, monkeypatch):
+    """An extractive answer's quotes cost no NLI: only the edited statement reaches the model."""
+    from assistant.judge.judges import QUOTED_LOGIT, _sigmoid
+
+    seen: list = []
+    original = cross_encoder.features
+
+    def spy(pairs, *args, **kwargs):
+        seen.extend(pairs)
+        return original(pairs, *args, **kwargs)
+
+    monkeypatch.setattr(cross_encoder, "features", spy)
+    edited = TWO_SENTENCES.replace("superior", "inferior")
+    scores = cross_encoder.score([(SOURCE, TWO_SENTENCES), (SOURCE, edited), (SOURCE, TWO_SENTENCES)])
+    assert seen == [(SOURCE, edited)]
+    assert scores[0] == scores[2] == pytest.approx(_sigmoid(QUOTED_LOGIT))
+    assert scores[1] < 0.95

@@ -173,15 +173,20 @@ class CrossEncoderJudge:
 
     def support_logits(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         """Calibrated log-odds of support: weights . features + bias; a statement made of whole
-        sentences of its source is supported whatever the model says (``quoted``)."""
-        return [self.fuse(s, h, f) for (s, h), f in zip(pairs, self.features(pairs))]
+        sentences of its source is supported whatever the model says (``quoted``: QUOTED_LOGIT,
+        and the model is not run for it, which makes checking an extractive answer or an
+        outline's quoted claims nearly free)."""
+        is_quote = [quoted(s, h) for s, h in pairs]
+        rest = [pair for pair, q in zip(pairs, is_quote, strict=True) if not q]
+        scored = iter(self.fuse(s, h, f) for (s, h), f in zip(rest, self.features(rest)))
+        return [QUOTED_LOGIT if q else next(scored) for q in is_quote]
 
     def fuse(self, source: str, statement: str, features: Sequence[float], use: Sequence[int] | None = None) -> float:
         """The support logit from a pair's features (``use``: only these, for ablations); a
         statement quoted sentence by sentence from its source is supported whatever they say."""
         idx = range(len(FEATURES)) if use is None else use
         z = sum(self.weights[i] * features[i] for i in idx) + self.bias
-        return max(z, QUOTED_LOGIT) if use is None and quoted(source, statement) else z
+        return QUOTED_LOGIT if use is None and quoted(source, statement) else z
 
     def score(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         """P(source supports statement) for each (source_text, statement) pair."""
