@@ -7,7 +7,6 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..corpus.ids import id_map
 from ..models import Chunk, IndexStats, IngestReport, Paper
 from ..settings import Settings
 from .dense import DenseMatrix
@@ -83,6 +82,8 @@ class Index:
 
     def existing_ids(self) -> dict[str, str]:
         """Dedup key (and unambiguous normalised title) -> id of every committed paper (ids never change)."""
+        from ..corpus.ids import id_map  # the corpus readers (bibtexparser) are for ingest, not search
+
         return id_map(self.store.get_papers())
 
     def ingest(self, papers: Sequence[Paper], progress: Progress | None = None) -> IngestReport:
