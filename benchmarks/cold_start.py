@@ -72,8 +72,9 @@ def parse_args() -> argparse.Namespace:
 
 
 def review_exe() -> list[str]:
-    exe = Path(sys.executable).with_name("review")
-    return [str(exe)] if exe.is_file() else [sys.executable, "-m", "assistant"]
+    """``python -m assistant`` run in this checkout (cwd=REPO) imports this checkout's code, whatever
+    the virtualenv has installed; the ``review`` script costs the same."""
+    return [sys.executable, "-m", "assistant"]
 
 
 def run_once(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, float]:
