@@ -213,7 +213,8 @@ def select(
     is quoted only when its best score is within ``margin`` of the best paper's, and a second
     sentence of a paper only within ``sentence_margin`` of that paper's best. At most
     ``per_paper`` per paper (one per paper first) and ``limit`` in all; a candidate too close to
-    one already kept (cosine of ``vector`` > ``duplicate``) or overlapping its sentences is dropped."""
+    one already kept (cosine of ``vector`` > ``duplicate``) or overlapping its sentences is dropped.
+    Background sentences come after the findings and methods, whatever their score."""
     import numpy as np
 
     ranked = _ranked(cands, threshold, min_specificity, margin, sentence_margin)
@@ -235,7 +236,8 @@ def select(
             chosen.append(c)
             taken.add(id(c))
             per[c.paper_id] = per.get(c.paper_id, 0) + 1
-    return sorted(chosen, key=lambda c: -c.score)
+    # Findings and methods first, background (motivation restating the question) after them.
+    return sorted(chosen, key=lambda c: (c.role == "background", -c.score))
 
 
 def group(chosen: Sequence[Candidate], similar: float = 0.55) -> list[list[Candidate]]:

@@ -337,3 +337,31 @@ def test_generic_scores_are_cached_on_disk(make_assistant):
     a.ask("which models are merged with sparse masks?", mode="extractive")
     assert rel.generic_calls == first
     assert list((a.settings.paths.cache).glob("ask-generic-*.json"))
+
+
+@pytest.mark.slow
+def test_specificity_with_the_real_models(real_assistant):
+    """The real relevance model: a generic sentence (CLEAR's "We don't assume access to a stronger
+    LLM ...") is not specific to a QLoRA memory question, QLoRA's own finding is; the answer to
+    that one-paper question quotes QLoRA first and is not padded with the other candidates."""
+    from assistant.ask import _logit, generic_relevance
+    from assistant.text import split_sentences
+
+    a = real_assistant
+    q = "How much GPU memory is needed to finetune a 65B model with 4-bit quantization?"
+
+    def sentence(pid, phrase):
+        paper = a.paper(pid)
+        return f"{paper.title}. " + next(s for s in split_sentences(paper.abstract) if phrase in s)
+
+    hub, finding = sentence("automated-data-2024", "stronger LLM"), sentence("qlora", "48GB")
+    own = a.relevance.score(q, [hub, finding])
+    generic = generic_relevance(a.settings, a.relevance, [hub, finding])
+    specificity = [_logit(p) - g for p, g in zip(own, generic, strict=True)]
+    bar = a.settings.ask.min_specificity
+    assert own[0] >= a.settings.ask.min_relevance  # the hub sentence clears the relevance bar ...
+    assert specificity[0] < bar <= specificity[1]  # ... but not the specificity bar
+    answer = a.ask(q, mode="extractive")
+    assert not answer.refused and answer.references[0].paper_id == "qlora"
+    assert len(answer.addressing) <= 3 and len(answer.statements) <= 4
+    assert list(a.settings.paths.cache.glob("ask-generic-*.json"))

@@ -142,3 +142,9 @@ def test_relative_cut_keeps_papers_near_the_best():
 def test_sentence_margin_limits_second_sentences_of_a_paper():
     first, close, far = _sc("a", 0, 0.9), _sc("a", 1, 0.85), _sc("a", 2, 0.7)
     assert select([first, close, far], 0.6, per_paper=3, sentence_margin=0.1) == [first, close]
+
+
+def test_background_is_quoted_after_the_findings():
+    motivation = _sc("a", 0, 0.97, role="background")  # restates the question: very relevant
+    finding = _sc("b", 0, 0.8, role="finding")
+    assert select([motivation, finding], 0.6) == [finding, motivation]
