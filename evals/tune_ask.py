@@ -3,6 +3,8 @@
     python evals/tune_ask.py                               # the tuning half, current settings
     python evals/tune_ask.py --set ask.min_specificity=0.1 --set ask.margin=0.3
     python evals/tune_ask.py --dump answers.jsonl          # every answer, to read
+    python evals/tune_ask.py --file evals/ask_extra_unanswerable.jsonl   # 12 more unanswerable ones
+    python evals/tune_ask.py --file evals/ask_short_questions.jsonl      # short answerable ones
 
 The metrics are the `review eval --only citations` ones (``suite._citations_part``, reused, not
 re-implemented): refusal accuracy, false refusals, key-fact coverage, statements per answer,
@@ -44,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], help="section.field=value (JSON value), repeatable")
     parser.add_argument("--dump", type=Path, help="write every answer (JSONL) here")
     parser.add_argument("--types", default="", help="only these question types (comma-separated)")
+    parser.add_argument(
+        "--file",
+        type=Path,
+        help="ask the questions of this JSONL instead (e.g. evals/ask_extra_unanswerable.jsonl: tuning questions "
+        "the gold tuning half lacks); its rows count as the chosen split",
+    )
     args = parser.parse_args(argv)
 
     from assistant import Assistant, Settings
@@ -52,7 +60,16 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings(**_overrides(args.set)) if args.set else Settings()
     assistant = Assistant(settings)
-    questions = [q for q in gold.questions(gold.data_dir(settings.eval.data_dir)) if q.split == args.split]
+    if args.file:
+        rows = [json.loads(line) for line in args.file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        questions = [
+            gold.GoldQuestion(
+                r["id"], r["question"], r["type"], r.get("relevant", []), r.get("key_facts", []), args.split
+            )
+            for r in rows
+        ]
+    else:
+        questions = [q for q in gold.questions(gold.data_dir(settings.eval.data_dir)) if q.split == args.split]
     if args.types:
         questions = [q for q in questions if q.type in args.types.split(",")]
     answers = []
