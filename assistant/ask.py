@@ -4,14 +4,16 @@
    (``selection.candidates``: a sentence that refers back is quoted with its antecedent).
 2. The relevance model scores the ``ask.scored_sentences`` closest of them for *this*
    question. None above ``ask.min_relevance``: the corpus does not answer it (refusal, with
-   the closest papers). A question part that no sentence answers is named ("not covered").
+   the closest papers). Those above it also get a specificity (relevance logit for the question
+   minus the mean for ``GENERIC_QUESTIONS``, cached per sentence on disk): a "hub" sentence that
+   suits any question of the field is not quoted, and none specific enough is a refusal too. A question part that no sentence answers is named ("not covered").
 3. With a capable model the on-point sentences' papers are numbered sources and the model
    writes statements, each citing them; the grammar lets a citation name only a given source,
    citations are validated again, and every (statement, cited abstract) pair is checked by the
    support judge. In ``auto`` mode a model none of whose statements were kept in
    ``ask.probe_answers`` answers is remembered (per model file) and not asked again.
 4. Otherwise the answer quotes the on-point sentences (``selection.select``: findings before
-   background, one per paper first, no padding), grouped by what they say, under a lead line
+   background, one per paper first, no padding: only papers within ``ask.paper_margin`` of the best), grouped by what they say, under a lead line
    that says how many papers address the question.
 """
 
