@@ -93,7 +93,9 @@ class _Scorer:
         scores = np.zeros(self.num_docs, dtype=self.dtype)
         starts, ends = self.indptr[ids], self.indptr[ids + 1]
         for start, end in zip(starts, ends):
-            np.add.at(scores, self.indices[start:end], self.data[start:end])
+            # A column of the CSC matrix names each document once, so a plain fancy-index add is
+            # np.add.at (what bm25s does) with the same float32 sums, many times faster.
+            scores[self.indices[start:end]] += self.data[start:end]
         k = min(k, self.num_docs)
         part = np.argpartition(scores, -k).take(indices=range(-k, 0))
         part_scores = np.take(scores, part)
