@@ -251,9 +251,17 @@ class AskSettings(BaseModel):
 class OutlineSettings(BaseModel):
     pool: int = Field(60, ge=5, description="Top papers of the hybrid ranking scored for an outline.")
     max_papers: int = Field(30, ge=3, description="At most this many candidates are kept.")
-    min_papers: int = Field(3, ge=1, description="At least this many (those over min_relevance) are kept.")
+    min_papers: int = Field(
+        10,
+        ge=1,
+        description="At least this many (the best by score) are kept when the corpus covers the topic, so the outline "
+        "can be split into categories (three of three studies).",
+    )
     min_relevance: float = Field(
-        0.3, ge=-1, le=1, description="Similarity floor of the papers kept to reach min_papers."
+        0.3,
+        ge=-1,
+        le=1,
+        description="Similarity floor of the papers kept when the pool is too small to score (under 4).",
     )
     off_corpus: float = Field(
         0.22,
@@ -263,22 +271,23 @@ class OutlineSettings(BaseModel):
         "(the bundled corpus: 'merging' 0.30, 'sourdough bread baking techniques' 0.18).",
     )
     expansion_seeds: int = Field(
-        5, ge=1, description="Strongest hits whose centroid stands for the topic in the corpus's own vocabulary."
+        10,
+        ge=1,
+        description="The strongest hits that use a topic term are the seeds of its corpus-derived expansion phrases.",
     )
-    topic_weight: float = Field(
-        0.0,
+    evidence_weight: float = Field(
+        2.0,
         ge=0,
-        le=4,
-        description="Weight of the best chunk's cosine to the topic (0: the hybrid score carries it; chosen on the tuning topics).",
-    )
-    hybrid_weight: float = Field(
-        1.0, ge=0, le=4, description="Weight of the hybrid (dense + BM25) search score in a candidate's score."
+        le=10,
+        description="Added to a candidate's score (standard scores of the hybrid score) when it uses a topic term; "
+        "half of it for an expansion phrase only (chosen on the tuning topics).",
     )
     cut: float = Field(
-        0.5,
-        ge=-3,
-        le=5,
-        description="Keep papers whose combined score is this many standard deviations over the pool's mean.",
+        1.25,
+        ge=0,
+        le=10,
+        description="Keep papers whose score is at most this far under the mean of the three best (chosen on the "
+        "tuning topics).",
     )
     left_out: int = Field(5, ge=0, description="Papers just under the cut reported as left out.")
     depth: int = Field(2, ge=1, le=4, description="Levels of categories.")

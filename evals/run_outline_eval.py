@@ -5,8 +5,10 @@
 
 For every topic of ``evals/data/outline_gold.json`` this builds ``Assistant(settings).outline(query)``
 with the real bundled models over the whole index (not over the gold papers only), then prints
-node-path P/R/F1 (see ``outline_metrics``), coverage, sibling coherence, invariant violations
-and seconds per topic, and the macro average. ``--mode extractive`` is the clustering-only
+node-path P/R/F1 (see ``outline_metrics``), coverage, on-topic precision (placed studies outside
+"Other" that belong to the topic), sibling coherence, invariant violations and seconds per topic,
+and the macro average. The frozen test half (``outline_gold_test.json``) is read only with
+``--final``: tune on the default tuning half, measure the test half once. ``--mode extractive`` is the clustering-only
 outline (no LLM: term labels); ``--mode auto`` (the default setting) lets the configured LLM
 propose labels, each checked before use. A topic that raises ``QueryError`` is recorded and
 scores 0 on P/R/F1/coverage in the macro average (coherence is averaged over built outlines only).
@@ -32,7 +34,7 @@ sys.path.insert(0, str(HERE))
 from assistant.evaluation.outline_metrics import score_outline, studies_under  # noqa: E402
 
 GOLD = HERE / "data" / "outline_gold.json"
-COLUMNS = ("topic", "gold", "pred", "other", "P", "R", "F1", "cov", "coh", "inv", "s")
+COLUMNS = ("topic", "gold", "pred", "other", "P", "R", "F1", "cov", "ontop", "coh", "inv", "s")
 
 
 def evaluate_topic(assistant, topic: dict, mode: str | None = None) -> dict:
@@ -49,7 +51,7 @@ def evaluate_topic(assistant, topic: dict, mode: str | None = None) -> dict:
         return row
     row["seconds"] = round(time.perf_counter() - t, 2)
     pred = outline.tree.tree_dict()
-    row.update(score_outline(pred, gold))
+    row.update(score_outline(pred, gold, in_scope=topic.get("in_scope"), borderline=topic.get("borderline")))
     row.update(pred=row.pop("placed"), timings=outline.timings, checks=outline.checks, tree=pred)
     return row
 
@@ -58,7 +60,9 @@ def macro(rows: list[dict]) -> dict:
     """Macro average over topics; a failed topic scores 0 on P/R/F1/coverage."""
     n = len(rows) or 1
     built = [r for r in rows if "error" not in r]
-    avg = {k: sum(r.get(k, 0.0) for r in rows) / n for k in ("precision", "recall", "f1", "coverage")}
+    avg = {
+        k: sum(r.get(k, 0.0) for r in rows) / n for k in ("precision", "recall", "f1", "coverage", "on_topic_precision")
+    }
     avg["precision_in_gold"] = sum(r.get("precision_in_gold", 0.0) for r in rows) / n
     avg["coherence"] = sum(r["coherence"] for r in built) / len(built) if built else 0.0
     avg["invariants"] = sum(len(r.get("invariants", [])) for r in rows) / n
@@ -69,7 +73,7 @@ def macro(rows: list[dict]) -> dict:
 
 def render(rows: list[dict], avg: dict) -> str:
     """The table: one line per topic, then the macro average."""
-    head = f"{'topic':<32} {'gold':>4} {'pred':>4} {'other':>5} {'P':>5} {'R':>5} {'F1':>5} {'cov':>5} {'coh':>5} {'inv':>3} {'s':>6}"
+    head = f"{'topic':<32} {'gold':>4} {'pred':>4} {'other':>5} {'P':>5} {'R':>5} {'F1':>5} {'cov':>5} {'ontop':>5} {'coh':>5} {'inv':>3} {'s':>6}"
     lines = [head, "-" * len(head)]
     for r in rows:
         if "error" in r:
@@ -77,12 +81,12 @@ def render(rows: list[dict], avg: dict) -> str:
             continue
         lines.append(
             f"{r['topic']:<32} {r['gold']:>4} {r['pred']:>4} {r['other']:>5} {r['precision']:>5.2f} {r['recall']:>5.2f} "
-            f"{r['f1']:>5.2f} {r['coverage']:>5.2f} {r['coherence']:>5.2f} {len(r['invariants']):>3} {r['seconds']:>6.1f}"
+            f"{r['f1']:>5.2f} {r['coverage']:>5.2f} {r['on_topic_precision']:>5.2f} {r['coherence']:>5.2f} {len(r['invariants']):>3} {r['seconds']:>6.1f}"
         )
     lines.append("-" * len(head))
     lines.append(
         f"{'macro average':<32} {'':>4} {'':>4} {'':>5} {avg['precision']:>5.2f} {avg['recall']:>5.2f} {avg['f1']:>5.2f} "
-        f"{avg['coverage']:>5.2f} {avg['coherence']:>5.2f} {avg['invariants']:>3.1f} {avg['seconds']:>6.1f}"
+        f"{avg['coverage']:>5.2f} {avg['on_topic_precision']:>5.2f} {avg['coherence']:>5.2f} {avg['invariants']:>3.1f} {avg['seconds']:>6.1f}"
     )
     lines.append(
         f"P over all predicted placements; precision on gold studies only (assignment without retrieval): "
@@ -99,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--topic", action="append", help="only this topic (repeatable)")
     parser.add_argument("--json", type=Path, dest="json_path", help="also save rows, trees and averages here")
     parser.add_argument("--mode", choices=["auto", "extractive"], help="outline mode (default: llm.mode, auto)")
+    parser.add_argument("--final", action="store_true", help="allow the frozen test half as --gold (measure once)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each topic's problems and matches")
     args = parser.parse_args(argv)
 
@@ -108,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(paths={"store": args.store}) if args.store else Settings()
     if not Path(settings.paths.store).exists():
         print(f"no index at {settings.paths.store}: pass --store DIR or run `review ingest` first", file=sys.stderr)
+        return 2
+    if "test" in args.gold.name and not args.final:
+        print(
+            f"{args.gold} is the frozen test half: tune on {GOLD.name}; pass --final to measure it once",
+            file=sys.stderr,
+        )
         return 2
     topics = json.loads(args.gold.read_text())["topics"]
     if args.topic:

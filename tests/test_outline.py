@@ -283,3 +283,69 @@ def test_an_llm_label_copied_from_a_title_is_rejected():
     vectors = np.eye(4, dtype=np.float32)[:2]
     out = llm_labels(run, [[0, 1]], studies, vectors, ["Judges"], set(), set())
     assert out == ["Judges"] and run.checks["labels_llm_rejected"] == 1
+
+
+def test_topic_terms_leave_out_words_the_whole_corpus_uses():
+    from collections import Counter
+
+    from assistant.outline.evidence import grams, topic_evidence
+
+    texts = {f"p{i}": "We study fine-tuning of language models." for i in range(20)}
+    texts["m1"] = "Model merging of fine-tuning runs with task vectors and weight averaging."
+    texts["m2"] = "Merging fine-tuned models: task vectors and weight averaging compared."
+    texts["m3"] = "We merge checkpoints by weight averaging of task vectors."
+    texts["v"] = "Task vectors edit models by weight averaging, without merging."
+    per = {k: grams(v) for k, v in texts.items()}
+    df = Counter(g for s in per.values() for g in s)
+    found = topic_evidence("merging in fine-tuning", list(per), per, df)
+    assert "merg" in found.terms and "fine tuning" not in found.terms and "tuning" not in found.terms
+    assert found.seeds == ["m1", "m2", "v"]  # m3 says "merge", not "merging"
+    assert "task vector" in found.phrases and "weight averag" in found.phrases
+    assert found.score(per["m1"]) == 1.0 and found.score(per["m3"]) == 0.5 and found.score(per["p0"]) == 0.0
+    # Two seeds share phrases by chance: no expansion from fewer than three.
+    few = topic_evidence("merging in fine-tuning", ["m1", "m2", "p0"], per, df)
+    assert few.seeds == ["m1", "m2"] and few.phrases == []
+    # A topic made only of common words keeps them (there is nothing else to go on).
+    assert topic_evidence("fine-tuning", list(per), per, df).terms
+
+
+def test_the_cut_is_relative_to_the_best_papers():
+    from assistant.outline.candidates import cut
+
+    # Mean of the three best is 3.0: a cut 1.25 under it keeps scores >= 1.75, wherever the pool's mean is.
+    assert cut([3.5, 3.0, 2.5, 2.0, 1.5, 0.0], 1.25) == [0, 1, 2, 3]
+    assert cut([3.5, 3.0, 2.5, 2.0, 1.5] + [-5.0] * 50, 1.25) == [0, 1, 2, 3]
+    assert cut([1.0, 0.9, 0.8, -1.0], 0.5) == [0, 1, 2]
+    assert cut([], 1.0) == []
+
+
+def test_candidates_prefer_papers_that_use_the_topics_words():
+    """Fake index: ranked hits, papers, a corpus; a paper without the topic's word drops under the cut."""
+    from assistant.models import Hit, Paper
+    from assistant.outline import candidates as mod
+    from assistant.settings import Settings
+
+    on = [Paper(id=f"on{i}", title=f"Model merging {i}", abstract="We study merging of models.") for i in range(6)]
+    off = [Paper(id=f"off{i}", title=f"Tool use {i}", abstract="We study tool use of models.") for i in range(12)]
+    # Off-topic papers rank as high as on-topic ones in the hybrid search; only the evidence tells them apart.
+    ranked = [p for pair in zip(on, off) for p in pair] + off[6:]
+    hits = [Hit(paper_id=p.id, title=p.title, score=1.0 - 0.01 * i, similarity=0.6) for i, p in enumerate(ranked)]
+
+    class Index:
+        def papers(self, ids=None):
+            every = on + off
+            return every if ids is None else [p for p in every if p.id in ids]
+
+        def generation(self):
+            return "g1"
+
+    settings = Settings(outline={"min_papers": 3})
+    orig = mod.search
+    mod.search = lambda index, topic, k: hits[:k]
+    try:
+        pool = mod.candidate_pool(settings, Index(), "merging")
+    finally:
+        mod.search = orig
+    kept = {p.id for p, _ in pool.kept}
+    assert {"on0", "on1", "on2"} <= kept <= {p.id for p in on}  # off0 ranked second in the search and is out
+    assert pool.left_out and "off0" in {p.id for p, _ in pool.left_out}  # reported just under the cut

@@ -1,14 +1,22 @@
 """Choosing the candidate studies of an outline: the papers that belong to the topic.
 
-A topic's own words are a weak query, a one-word topic ("merging", "RAG") most of all. So the
-strongest hits of the hybrid search stand for the topic in the corpus's own vocabulary: each
-paper of the pool is scored by its hybrid (dense + BM25) search score *and* its similarity to
-the centroid of those hits
-(pseudo-relevance feedback in embedding space, no hand-written synonyms). The seeds are the
-abstracts that use the topic's words, so a task-vector paper joins "merging" because the
-abstracts that say "merging" talk about task vectors. The cut is where the
-combined score falls to ``outline.cut`` standard deviations above the pool's mean, not a fixed
-count, and the papers just under it are reported as left out.
+Each paper of the hybrid search's top ``outline.pool`` is scored by
+
+    score = z(log hybrid score) + outline.evidence_weight * evidence
+
+where z is the standard score over the pool and ``evidence`` (see ``evidence``) is 1 when the
+paper uses one of the topic's own terms, 0.5 when it uses only a phrase that the corpus's
+abstracts on the topic use with them (a one-word topic means what those abstracts talk about;
+no hand-written synonyms), 0 otherwise. The hybrid (dense + BM25) score is the best single
+signal measured (tuning topics, mean ROC AUC over the pool: hybrid 0.84, best-chunk cosine
+0.72, similarity to the centroid of the topic's lexical hits 0.72, relevance model 0.66); the
+evidence term keeps a paper that shares the field's vocabulary but not the topic's out.
+
+The cut is relative to the best papers, not to the pool: a paper is kept when its score is at
+most ``outline.cut`` below the mean of the three best. A narrow topic (few papers far above the
+rest) keeps few, a broad one many; the pool's mean says nothing about either. At least
+``outline.min_papers`` are kept (the best by score) so an outline can be split into categories,
+at most ``outline.max_papers``; the papers just under the cut are reported as left out.
 """
 
 from __future__ import annotations
@@ -18,8 +26,12 @@ from dataclasses import dataclass, field
 from ..models import Paper
 from ..retrieval import search
 from ..settings import Settings
+from .evidence import TopicEvidence, corpus_grams, topic_evidence
 
-__all__ = ["CandidatePool", "candidate_pool", "candidates"]
+__all__ = ["CandidatePool", "candidate_pool", "candidates", "cut"]
+
+#: The cut is measured from the mean score of this many best papers (one outlier is not the top).
+TOP = 3
 
 
 @dataclass
@@ -28,6 +40,7 @@ class CandidatePool:
 
     kept: list[tuple[Paper, float]] = field(default_factory=list)
     left_out: list[tuple[Paper, float]] = field(default_factory=list)
+    evidence: TopicEvidence | None = None
 
 
 def candidates(settings: Settings, index, topic: str) -> list[tuple[Paper, float]]:
@@ -35,50 +48,48 @@ def candidates(settings: Settings, index, topic: str) -> list[tuple[Paper, float
     return candidate_pool(settings, index, topic).kept
 
 
+def cut(score, below_best: float, top: int = TOP) -> list[int]:
+    """Indices whose score is at most ``below_best`` under the mean of the ``top`` best, best first."""
+    order = sorted(range(len(score)), key=lambda i: -score[i])
+    best = [score[i] for i in order[:top]]
+    line = sum(best) / len(best) - below_best if best else 0.0
+    return [i for i in order if score[i] >= line]
+
+
 def candidate_pool(settings: Settings, index, topic: str) -> CandidatePool:
-    """Score the hybrid search's top ``outline.pool`` papers against the topic and the centroid of
-    its ``outline.expansion_seeds`` strongest lexical hits; keep those over the cut (see module doc)."""
+    """Score the hybrid search's top ``outline.pool`` papers against the topic and keep those over
+    the cut (see the module doc)."""
     import numpy as np
 
     cfg = settings.outline
     hits = search(index, topic, cfg.pool)
     if not hits:
         return CandidatePool()
-    sim = np.asarray([h.similarity or 0.0 for h in hits], dtype=np.float64)
     by_id = {p.id: p for p in index.papers([h.paper_id for h in hits])}
-    papers = [by_id[h.paper_id] for h in hits if h.paper_id in by_id]
-    rows = [i for i, h in enumerate(hits) if h.paper_id in by_id]
-    sim = sim[rows]
-    # The hybrid ranking (dense and BM25 fused) carries the lexical evidence the cosine lacks.
-    fused = np.log(np.asarray([hits[i].score for i in rows], dtype=np.float64) + 1e-9)
-    if sim.max() < cfg.off_corpus:  # not even the best hit is close: the corpus does not cover it
+    hits = [h for h in hits if h.paper_id in by_id]
+    papers = [by_id[h.paper_id] for h in hits]
+    sim = np.asarray([h.similarity or 0.0 for h in hits], dtype=np.float64)
+    if not len(sim) or sim.max() < cfg.off_corpus:  # not even the best hit is close: the corpus does not cover it
         return CandidatePool()
     if len(papers) < 4:  # too few to have a spread: the similarity floor alone decides
         kept = [(p, float(s)) for p, s in zip(papers, sim) if s >= cfg.min_relevance]
         return CandidatePool(kept=kept)
-    vectors = np.asarray(index.embedder.embed_documents([f"{p.title}. {p.abstract}" for p in papers]), dtype=np.float64)
-    # Seeds: the abstracts that use the topic's own words (the lexical ranking's best), which
-    # is what a one-word topic means in this corpus; the hybrid ranking's best when none do.
-    kept_hits = [h for h in hits if h.paper_id in by_id]
-    lexical = sorted((h.lexical_rank, i) for i, h in enumerate(kept_hits) if h.lexical_rank is not None)
-    seed_rows = [i for _, i in lexical[: cfg.expansion_seeds]] or list(range(min(cfg.expansion_seeds, len(papers))))
-    seeds = vectors[seed_rows].mean(axis=0)
-    seeds /= np.linalg.norm(seeds) or 1.0
-    score = _z(sim) * cfg.topic_weight + _z(fused) * cfg.hybrid_weight + _z(vectors @ seeds)
-    cut = cfg.cut * (1.0 + cfg.topic_weight + cfg.hybrid_weight) / 3
+    per, df = corpus_grams(index)
+    found = topic_evidence(topic, [h.paper_id for h in hits[: cfg.expansion_seeds]], per, df)
+    evidence = np.asarray([found.score(per.get(p.id, frozenset())) for p in papers])
+    fused = np.log(np.asarray([h.score for h in hits], dtype=np.float64) + 1e-9)
+    score = _z(fused) + cfg.evidence_weight * evidence
     order = sorted(range(len(papers)), key=lambda i: (-score[i], papers[i].id))
-    # Never fewer than min_papers (if they clear the similarity floor), never more than max_papers.
-    kept_idx = [i for i in order if score[i] >= cut][: cfg.max_papers]
-    for i in order:
-        if len(kept_idx) >= cfg.min_papers:
-            break
-        if i not in kept_idx and sim[i] >= cfg.min_relevance:
-            kept_idx.append(i)
+    kept_idx = cut(score, cfg.cut)[: cfg.max_papers]
+    # Never fewer than min_papers (the best by score): an outline needs enough studies to split, and a
+    # narrow topic ("merging": two abstracts use the word) is the one that needs its neighbours most.
+    kept_idx += [i for i in order if i not in kept_idx][: max(0, cfg.min_papers - len(kept_idx))]
     taken = set(kept_idx)
     left = [i for i in order if i not in taken][: cfg.left_out]
     return CandidatePool(
         kept=[(papers[i], round(float(sim[i]), 4)) for i in kept_idx],
         left_out=[(papers[i], round(float(sim[i]), 4)) for i in left],
+        evidence=found,
     )
 
 

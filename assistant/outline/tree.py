@@ -33,21 +33,33 @@ def assign(run: OutlineRun, root: OutlineNode, studies: list[OutlineStudy], vect
             c = sums[j] - vectors[i] if i in members[j] else sums[j]
             n = sizes[j] - 1 if i in members[j] else sizes[j]
             sims[i, j] = float(vectors[i] @ c / (np.linalg.norm(c) or 1.0)) if n > 0 else 0.0
-    other: list[str] = []
-    for leaf in leaves:
-        leaf.papers = []
-    for i, s in enumerate(studies):
+    placed: dict[int, list[int]] = {}
+    for i in range(len(studies)):
         order = np.argsort(-sims[i])
         best = int(order[0])
         if sims[i, best] < cfg.min_assignment:
-            other.append(s.paper_id)
             continue
         chosen = [best]
         if len(order) > 1:
             second = int(order[1])
             if sims[i, second] >= sims[i, best] - cfg.multi_margin and sims[i, second] >= cfg.min_assignment:
                 chosen.append(second)
-        for j in chosen:
+        placed[i] = chosen
+    tops = [path[0] if path else "" for _, path in located]
+    if len(set(tops)) >= 2 and len({tops[j] for js in placed.values() for j in js}) < 2:
+        # A big category's centroid is close to every study (an average of many is close to the
+        # field's mean), so in a small outline it can take all of them and undo the split: the
+        # clustering's own categories stand instead.
+        placed = {i: [j] for j, m in enumerate(members) for i in sorted(m)}
+        run.checks["assignment_kept_clusters"] += 1
+    other: list[str] = []
+    for leaf in leaves:
+        leaf.papers = []
+    for i, s in enumerate(studies):
+        if i not in placed:
+            other.append(s.paper_id)
+            continue
+        for j in placed[i]:
             leaves[j].papers.append(s.paper_id)
             s.assignments.append(Assignment(label=leaves[j].label, path=located[j][1], fit=round(float(sims[i, j]), 4)))
     other = _regroup_leftovers(run, root, other, studies, vectors)
