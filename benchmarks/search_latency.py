@@ -54,11 +54,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--queries", type=int, default=200, help="Warm searches to time (default: %(default)s).")
     p.add_argument("--runs", type=int, default=5, help="Runs per cold-start command (default: %(default)s).")
     p.add_argument("--bundled-store", type=Path, help="An existing index of the bundled corpus (default: build one).")
-    p.add_argument(
-        "--thread-counts",
-        default="0,1",
-        help="torch threads for the warm searches, interleaved query by query; 0 = torch's default (default: %(default)s).",
-    )
     p.add_argument("--skip-warm", action="store_true")
     p.add_argument("--skip-cold", action="store_true")
     p.add_argument("--profile", action="store_true", help="cProfile the warm searches.")
@@ -98,52 +93,40 @@ def scifact_store(args, scifact: Path, tmp: Path) -> Path:
 
 
 def stages(index, query: str, clock: dict[str, list[float]]) -> None:
-    """The steps of Index.search, each timed (same calls, same order)."""
-    from assistant.retrieval import fuse
+    """The steps of ``retrieval.search``, each timed (same calls, same order)."""
+    from assistant.retrieval import _hits, _rank
 
     cfg = index.settings.retrieval
     n = max(cfg.candidates, cfg.k * 4)
     marks = [time.perf_counter()]
+    generation = index.generation()
+    marks.append(time.perf_counter())
+    lex_index = index.lexical(generation)
+    lexical = lex_index.search(query, n)
+    marks.append(time.perf_counter())
     vector = index.embedder.embed_query(query)
     marks.append(time.perf_counter())
-    dense = index.store.query_chunks(vector, n)
+    dense = index.dense(generation).search(vector, n) if index.exact_dense() else index.dense_search(query, n)
     marks.append(time.perf_counter())
-    lexical = index.lexical().search(query, n)
+    chunks = {cid: index.chunks[cid] for cid, _ in dense + lexical if cid in index.chunks}
+    ranked = _rank(dense, lexical, {cid: c.paper_id for cid, c in chunks.items()}, cfg, lambda pid: True)
     marks.append(time.perf_counter())
-    chunks = dict(index._chunks)
-    chunks.update({c.id: c for c, _ in dense})
-    wanted = {chunks[cid].paper_id for cid, _ in [(c.id, s) for c, s in dense] + lexical if cid in chunks}
+    papers = {p.id: p for p in index.papers([pid for pid, _ in ranked[: cfg.k]])}
     marks.append(time.perf_counter())
-    papers = {p.id: p for p in index.store.get_papers(sorted(wanted))}
-    marks.append(time.perf_counter())
-    fuse([(c.id, s) for c, s in dense], lexical, chunks, papers, cfg, cfg.k)
+    _hits(ranked[: cfg.k], chunks, papers, cfg)
     marks.append(time.perf_counter())
     names = [
+        "generation read",
+        "BM25 search",
         "embed query",
-        "chroma query_chunks",
-        "bm25 (generation check + search)",
-        "chunk dict copy + wanted",
-        "get_papers",
-        "fuse",
+        "dense search (exact matrix)",
+        "rank (fusion)",
+        "paper records of the k hits",
+        "hits",
     ]
-    for name, a, b in zip(names, marks, marks[1:]):
-        clock.setdefault(name, []).append(b - a)
+    for name, x, y in zip(names, marks, marks[1:]):
+        clock.setdefault(name, []).append(y - x)
     clock.setdefault("total (stages)", []).append(marks[-1] - marks[0])
-    # What-ifs, not part of the total: the chunks are already in memory (BM25 cache), and only
-    # the k hits need their paper records.
-    started = time.perf_counter()
-    index.store._chunks.query(
-        query_embeddings=[vector], n_results=min(n, index.store._chunks.count()), include=["distances"]
-    )
-    clock.setdefault("what-if: chroma query, ids + distances only", []).append(time.perf_counter() - started)
-    started = time.perf_counter()
-    only = {c.id: c for c, _ in dense}
-    only.update({cid: index._chunks[cid] for cid, _ in lexical if cid in index._chunks})
-    hits = fuse([(c.id, s) for c, s in dense], lexical, only, papers, cfg, cfg.k)
-    clock.setdefault("what-if: fuse over the candidate chunks only", []).append(time.perf_counter() - started)
-    started = time.perf_counter()
-    index.store.get_papers(sorted(h.paper_id for h in hits))
-    clock.setdefault("what-if: get_papers for the k hits only", []).append(time.perf_counter() - started)
     clock.setdefault("papers fetched", []).append(len(papers))
 
 
@@ -158,29 +141,19 @@ def warm(args, scifact: Path, tmp: Path) -> None:
     first = time.perf_counter() - started
     index = assistant.index
     stats = index.stats()
-    import torch
-
-    default_threads = torch.get_num_threads()
-    counts = [int(x) or default_threads for x in args.thread_counts.split(",") if x.strip()]
-    times: dict[int, list[float]] = {n: [] for n in counts}
-    clocks: dict[int, dict[str, list[float]]] = {n: {} for n in counts}
-    for i, q in enumerate(queries[1:]):
-        # Interleaved, in alternating order, so load changes hit every setting alike.
-        for n in counts if i % 2 == 0 else counts[::-1]:
-            torch.set_num_threads(n)
-            started = time.perf_counter()
-            assistant.search(q)
-            times[n].append(time.perf_counter() - started)
-            stages(index, q, clocks[n])
-    torch.set_num_threads(default_threads)
+    times: list[float] = []
+    clock: dict[str, list[float]] = {}
+    for q in queries[1:]:
+        started = time.perf_counter()
+        assistant.search(q)
+        times.append(time.perf_counter() - started)
+        stages(index, q, clock)
     print(f"\n## Warm search, {stats.papers} papers / {stats.chunks} chunks, {args.queries} SciFact claims, k=10")
-    print(f"first search (loads embedder + BM25 cache): {first:.2f} s; load average {os.getloadavg()[0]:.1f}")
-    label = lambda n: f"torch threads {n}" + (" (default)" if n == default_threads else "")  # noqa: E731
-    print(table([summary(f"Assistant.search, {label(n)}", t) for n, t in times.items()]))
-    for n, clock in clocks.items():
-        print(f"\n### Stage by stage, {label(n)}: Index.search's steps timed one by one, same queries")
-        print(table([summary(name, values) for name, values in clock.items() if name != "papers fetched"]))
-        print(f"papers fetched per search: mean {statistics.fmean(clock['papers fetched']):.0f}")
+    print(f"first search (loads embedder + caches): {first:.2f} s; load average {os.getloadavg()[0]:.1f}")
+    print(table([summary("Assistant.search", times)]))
+    print("\n### Stage by stage: retrieval.search's steps timed one by one, same queries")
+    print(table([summary(name, values) for name, values in clock.items() if name != "papers fetched"]))
+    print(f"papers fetched per search: mean {statistics.fmean(clock['papers fetched']):.0f}")
     if args.profile:
         import cProfile
         import pstats
