@@ -83,6 +83,8 @@ MEMBERS = ["Task arithmetic edits models with task vectors", "Merging task vecto
         ("Protein folding", "no word of it occurs in its studies"),
         ("Task <b>", "unexpected characters"),
         ("task task task", "repetitive"),
+        ("Task vectors notably", "not a noun phrase: it ends in an adverb"),
+        ("Task vector family", None),
     ],
 )
 def test_label_problem(label, problem):

@@ -37,6 +37,8 @@ _GENERIC = {
 # The labels of the prompt's own examples: a small model copies them.
 _EXAMPLE_LABELS = {"structure prediction", "diffusion models"}
 _LABEL_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ,&/'+:-]*")
+# Words in -ly that end a noun phrase; any other last word in -ly is an adverb ("Model notably").
+_LY_NOUNS = {"family", "anomaly", "assembly", "supply", "reply", "monopoly", "butterfly", "ally", "rally", "italy"}
 
 
 def clean_label(text: str) -> str:
@@ -66,7 +68,7 @@ def label_problem(
     common: set[str] = frozenset(),
 ) -> str | None:
     """Why a proposed label cannot name a category (None when it can): it must be 1-6 words of
-    plain characters, not generic, not the prompt's example, distinct from its siblings, parents
+    plain characters, not end in an adverb, not generic, not the prompt's example, distinct from its siblings, parents
     and topic, say something the topic does not, have a word that is not ``common`` in the
     corpus (stems in over a quarter of it), have at least half of its words in its studies, and
     (given the siblings' studies) a word more frequent in its own studies than in theirs."""
@@ -82,6 +84,9 @@ def label_problem(
         return "copied from the prompt's example"
     if Counter(words).most_common(1)[0][1] > 2:
         return "repetitive"
+    last = words[-1].lower().strip(",:")
+    if last.endswith("ly") and len(last) > 4 and last not in _LY_NOUNS:
+        return "not a noun phrase: it ends in an adverb"
     own = _stems(label)
     if not own:
         return "generic"
