@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..bundled import bundled_embedder_path
 from ..onnxrun import cross_encoder
@@ -93,12 +94,23 @@ class CosineRelevance:
 
         model = str(model_path or bundled_embedder_path())
         runtime = "torch" if backend == "torch" else "onnx"  # int8 is for the cross-encoders only
-        self.model = load_embedder(EmbeddingSettings(model=model, backend=runtime), cache)  # type: ignore[arg-type]
+        # All cores, as the cross-encoders: it embeds dozens of passages at a time, not one query.
+        settings = EmbeddingSettings(model=model, backend=runtime, threads=os.cpu_count() or 1)  # type: ignore[arg-type]
+        self.model = load_embedder(settings, cache)
+        self._vectors: dict[str, Any] = {}  # text -> vector: reranking sees the same passages again and again
+
+    def _embed(self, texts: Sequence[str]) -> list[Any]:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            if len(self._vectors) + len(missing) > 50_000:
+                self._vectors.clear()
+            self._vectors.update(zip(missing, self.model.embed_documents(missing), strict=True))
+        return [self._vectors[t] for t in texts]
 
     def score(self, query: str, texts: Sequence[str]) -> list[float]:
         if not texts:
             return []
-        vecs = self.model.embed_documents([query, *texts])
+        vecs = self._embed([query, *texts])
         return [max(0.0, min(1.0, float(v @ vecs[0]))) for v in vecs[1:]]
 
     def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
