@@ -134,9 +134,9 @@ def test_onnx_vectors_match_sentence_transformers(cache):
     q = "how does RL affect knowledge recall?"
     assert float(fast.embed_query(q) @ ref.embed_query(q)) >= 0.999
     # The export is reused, not written again.
-    stamp = fast.path.stat().st_mtime_ns
+    stamp = fast.path.stat().st_ino
     again = load_embedder(EmbeddingSettings(), cache)
-    assert again.path == fast.path and fast.path.stat().st_mtime_ns == stamp
+    assert again.path == fast.path and fast.path.stat().st_ino == stamp
 
 
 @pytest.mark.slow
@@ -165,9 +165,9 @@ def test_int8_twin_agrees_with_fp32(cache):
     np.fill_diagonal(sb, -2.0)
     top3 = np.argsort(-sb, axis=1)[:, :3]
     assert all(j in top3[i] for i, j in enumerate(sa.argmax(axis=1)))
-    stamp = int8.path.stat().st_mtime_ns
+    stamp = int8.path.stat().st_ino
     again = load_embedder(EmbeddingSettings(backend="onnx-int8"), cache)
-    assert again.path == int8.path and int8.path.stat().st_mtime_ns == stamp
+    assert again.path == int8.path and int8.path.stat().st_ino == stamp
     # Ingest (batch) encodes with the twin by default, queries with fp32.
     assert load_embedder(EmbeddingSettings(), cache, batch=True).path == int8.path
     assert load_embedder(EmbeddingSettings(ingest_int8=False), cache, batch=True).path == fp32.path
