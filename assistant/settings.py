@@ -75,7 +75,10 @@ class EmbeddingSettings(BaseModel):
         description="sentence-transformers model name or local path; the default is bundled.",
     )
     batch_size: int = Field(
-        64, ge=1, description="Texts per encode batch at ingest (searches and ask embed at most 8 at a time)."
+        16,
+        ge=1,
+        description="Texts per encode batch at ingest (16: 1.25x the texts/s of 64 on 2 cores; searches and ask "
+        "embed at most 8 at a time).",
     )
     backend: Literal["onnx", "onnx-int8", "torch"] = Field(
         "onnx",
