@@ -153,8 +153,12 @@ def warm(args: argparse.Namespace, workdir: Path) -> tuple[list[dict], str]:
     paths = {"store": str(store), "cache": str(cache)}
     note = f"index: {store}"
     if not (store / "chroma.sqlite3").is_file():
+        from assistant.indexing.embedding import load_embedder
+
         papers = scifact_papers(directory)
-        a = Assistant(Settings(paths=paths))
+        settings = Settings(paths=paths)
+        # The document encoder `review ingest` uses (int8, all cores), not the query one.
+        a = Assistant(settings, embedder=load_embedder(settings.embedding, settings.paths.cache, batch=True))
         a._open_index(create=True)
         start = time.perf_counter()
         report = a.index.ingest(papers)
