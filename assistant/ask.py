@@ -138,8 +138,7 @@ def _disagreements(statements: list[Statement], numbers: dict[str, int]) -> list
 #: the sentence's plain similarity to the question evens that out.
 ANSWERABILITY_COSINE = 0.5
 
-_VECTORS: dict[tuple[str, str], Any] = {}
-_VECTOR_CACHE = 20_000
+_VECTORS: dict[str, dict[str, Any]] = {}  # embedder name -> text -> vector
 
 
 def _sentence_vectors(embedder, texts: list[str]):
@@ -147,14 +146,10 @@ def _sentence_vectors(embedder, texts: list[str]):
     the same abstracts often)."""
     import numpy as np
 
-    name = getattr(embedder, "name", type(embedder).__name__)
-    missing = list(dict.fromkeys(t for t in texts if (name, t) not in _VECTORS))
-    if missing:
-        if len(_VECTORS) + len(missing) > _VECTOR_CACHE:
-            _VECTORS.clear()
-        for t, v in zip(missing, np.asarray(embedder.embed_documents(missing), dtype=np.float32), strict=True):
-            _VECTORS[(name, t)] = v
-    return np.stack([_VECTORS[(name, t)] for t in texts])
+    from .indexing.embedding import embed_memo
+
+    memo = _VECTORS.setdefault(getattr(embedder, "name", type(embedder).__name__), {})
+    return np.stack(embed_memo(embedder, texts, memo, limit=20_000)).astype(np.float32, copy=False)
 
 
 def _lexical_cut(question: str, cands: list[Candidate], sources: list[_Source], n: int) -> list[Candidate]:

@@ -51,7 +51,7 @@ def search(index: Index, query: str, k: int | None = None, relevance: Relevance 
         ranked = _rank(dense, lexical, chunk_paper, cfg, keep)
         top = [pid for pid, _ in ranked[:k]]
         need = [pid for pid in top if pid not in papers]
-        papers.update({p.id: p for p in index.papers(need)})
+        papers.update({p.id: p for p in index.papers(need, generation)})
         gone = {pid for pid in need if pid not in papers}
         if not gone:
             return _hits(ranked[:k], chunks, papers, cfg)

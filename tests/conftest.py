@@ -258,3 +258,19 @@ def real_assistant(tmp_path_factory):
     a = Assistant(settings)
     a.ingest()
     return a
+
+
+def numbered_papers(n: int, start: int = 0):
+    """Papers paper<i>-2024 with distinct words (alpha<i>) and shared ones (topic, beta), for store tests."""
+    from assistant.models import Paper
+
+    return [
+        Paper(
+            id=f"paper{i}-2024",
+            title=f"Paper {i} title",
+            abstract=f"Topic {i % 7} studies alpha{i} methods. It finds beta{i % 5} results. Gamma{i} follows.",
+            date="2024-01-02",
+            authors=["A. Author", "B. Author"],
+        )
+        for i in range(start, start + n)
+    ]

@@ -6,22 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import numbered_papers
 
 from assistant.indexing import Index
 from assistant.indexing.dense import DenseMatrix, top_rows
-from assistant.models import Paper
 from assistant.retrieval import search
-
-
-def _papers(n: int, start: int = 0) -> list[Paper]:
-    return [
-        Paper(
-            id=f"paper{i}-2024",
-            title=f"Paper {i} title",
-            abstract=f"Topic {i % 7} studies alpha{i} methods. It finds beta{i % 5} results. Gamma{i} follows.",
-        )
-        for i in range(start, start + n)
-    ]
 
 
 def test_top_rows_breaks_ties_by_row():
@@ -35,7 +24,7 @@ def test_top_rows_breaks_ties_by_row():
 def test_exact_search_is_the_brute_force_ranking(settings_factory, fake_embedder):
     settings = settings_factory()
     idx = Index(settings, embedder=fake_embedder, create=True)
-    idx.ingest(_papers(40))
+    idx.ingest(numbered_papers(40))
     ids, _, vectors = idx.store.chunk_vectors()
     query = "alpha3 methods beta2 results"
     q = fake_embedder.embed_query(query)
@@ -50,7 +39,7 @@ def test_exact_search_is_the_brute_force_ranking(settings_factory, fake_embedder
 def test_a_fresh_index_reads_the_cache_and_ranks_the_same(settings_factory, fake_embedder):
     settings = settings_factory()
     idx = Index(settings, embedder=fake_embedder, create=True)
-    idx.ingest(_papers(30))
+    idx.ingest(numbered_papers(30))
     first = [h.model_dump() for h in search(idx, "topic 3 alpha3", k=8)]
     again = Index(settings, embedder=fake_embedder)
     loaded = DenseMatrix.load(Path(settings.paths.store) / "dense", again.store.generation())
@@ -61,9 +50,9 @@ def test_a_fresh_index_reads_the_cache_and_ranks_the_same(settings_factory, fake
 def test_dense_cache_follows_index_changes(settings_factory, fake_embedder):
     settings = settings_factory()
     idx = Index(settings, embedder=fake_embedder, create=True)
-    idx.ingest(_papers(5))
+    idx.ingest(numbered_papers(5))
     assert len(idx.dense().ids) == 5
-    idx.ingest(_papers(3, start=100))
+    idx.ingest(numbered_papers(3, start=100))
     assert len(idx.dense().ids) == 8
     fresh = Index(settings, embedder=fake_embedder)  # another process
     assert fresh.dense().ids == idx.dense().ids
@@ -73,9 +62,9 @@ def test_dense_cache_follows_index_changes(settings_factory, fake_embedder):
 
 def test_uncommitted_chunks_are_not_searched(settings_factory, fake_embedder):
     idx = Index(settings_factory(), embedder=fake_embedder, create=True)
-    idx.ingest(_papers(3))
+    idx.ingest(numbered_papers(3))
     # chunks written, paper record never committed (what a kill between the two leaves)
-    [orphan] = _papers(1, start=50)
+    [orphan] = numbered_papers(1, start=50)
     from assistant.indexing.chunking import chunk_paper
 
     chunks = chunk_paper(orphan, 3, 1)
@@ -88,7 +77,7 @@ def test_uncommitted_chunks_are_not_searched(settings_factory, fake_embedder):
 def test_a_broken_dense_cache_is_rebuilt(settings_factory, fake_embedder, caplog):
     settings = settings_factory()
     idx = Index(settings, embedder=fake_embedder, create=True)
-    idx.ingest(_papers(4))
+    idx.ingest(numbered_papers(4))
     idx.dense()
     (Path(settings.paths.store) / "dense" / "vectors.npy").write_bytes(b"garbage")
     fresh = Index(settings, embedder=fake_embedder)
@@ -102,7 +91,7 @@ def test_an_unrelated_dense_folder_is_left_alone(settings_factory, fake_embedder
     precious.parent.mkdir(parents=True)
     precious.write_text("mine")
     idx = Index(settings, embedder=fake_embedder, create=True)
-    idx.ingest(_papers(3))
+    idx.ingest(numbered_papers(3))
     assert search(idx, "alpha1 methods", k=2)
     assert precious.read_text() == "mine"
 
@@ -110,7 +99,7 @@ def test_an_unrelated_dense_folder_is_left_alone(settings_factory, fake_embedder
 @pytest.mark.parametrize("weights", [{"dense_weight": 0.0}, {"lexical_weight": 0.0}])
 def test_a_zero_weight_retriever_is_not_run(settings_factory, fake_embedder, weights):
     idx = Index(settings_factory(retrieval=weights), embedder=fake_embedder, create=True)
-    idx.ingest(_papers(6))
+    idx.ingest(numbered_papers(6))
     hits = search(idx, "alpha2 methods", k=3)
     assert hits[0].paper_id == "paper2-2024"
     if weights.get("dense_weight") == 0.0:

@@ -10,26 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import numbered_papers
 
 from assistant.indexing import Index
 from assistant.indexing.lean import PaperCache, collection_metadata
-from assistant.models import Paper
 from assistant.retrieval import search
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _papers(n: int, start: int = 0) -> list[Paper]:
-    return [
-        Paper(
-            id=f"paper{i}-2024",
-            title=f"Paper {i} title",
-            abstract=f"Topic {i % 7} studies alpha{i} methods. It finds beta{i % 5} results. Gamma{i} follows.",
-            date="2024-01-02",
-            authors=["A. Author", "B. Author"],
-        )
-        for i in range(start, start + n)
-    ]
 
 
 def _hits(index: Index, query: str) -> list[dict]:
@@ -39,7 +26,7 @@ def _hits(index: Index, query: str) -> list[dict]:
 def test_collection_metadata_reads_what_chroma_wrote(settings_factory, fake_embedder):
     settings = settings_factory()
     idx = Index(settings, embedder=fake_embedder, create=True)
-    idx.ingest(_papers(5))
+    idx.ingest(numbered_papers(5))
     meta = collection_metadata(Path(settings.paths.store), "review_chunks")
     assert meta is not None
     assert meta["embedder"] == fake_embedder.name
@@ -64,7 +51,7 @@ def test_collection_metadata_is_none_on_another_schema(tmp_path):
 
 
 def test_paper_cache_round_trip(tmp_path):
-    papers = _papers(3)
+    papers = numbered_papers(3)
     PaperCache.build(papers, "g1").save(tmp_path / "papers")
     assert PaperCache.load(tmp_path / "papers", "g2") is None
     cache = PaperCache.load(tmp_path / "papers", "g1")
@@ -78,7 +65,7 @@ def test_paper_cache_round_trip(tmp_path):
 def test_a_warm_search_does_not_open_the_store_and_ranks_the_same(settings_factory, fake_embedder):
     settings = settings_factory()
     idx = Index(settings, embedder=fake_embedder, create=True)
-    idx.ingest(_papers(30))
+    idx.ingest(numbered_papers(30))
     opened = _hits(idx, "topic 3 alpha3")  # builds the caches (dense, BM25, papers)
     lean = Index(settings, embedder=fake_embedder)
     assert lean._store is None
@@ -92,11 +79,11 @@ def test_a_warm_search_does_not_open_the_store_and_ranks_the_same(settings_facto
 def test_the_lean_path_follows_another_processes_ingest(settings_factory, fake_embedder):
     settings = settings_factory()
     writer = Index(settings, embedder=fake_embedder, create=True)
-    writer.ingest(_papers(5))
+    writer.ingest(numbered_papers(5))
     reader = Index(settings, embedder=fake_embedder)
     assert {h["paper_id"] for h in _hits(reader, "alpha3 methods")} >= {"paper3-2024"}
     assert reader._store is None
-    writer.ingest(_papers(3, start=100))  # a new generation, its caches made by the ingest
+    writer.ingest(numbered_papers(3, start=100))  # a new generation, its caches made by the ingest
     hits = _hits(reader, "alpha101 methods")
     assert hits[0]["paper_id"] == "paper101-2024"
     assert hits[0]["title"] == "Paper 101 title"
@@ -106,7 +93,7 @@ def test_the_lean_path_follows_another_processes_ingest(settings_factory, fake_e
 def test_a_missing_paper_cache_is_made_once(settings_factory, fake_embedder):
     settings = settings_factory()
     idx = Index(settings, embedder=fake_embedder, create=True)
-    idx.ingest(_papers(6))
+    idx.ingest(numbered_papers(6))
     first = _hits(idx, "alpha2 methods")
     import shutil
 
@@ -122,7 +109,7 @@ def test_no_index_and_another_embedder_still_fail_with_one_line(settings_factory
     settings = settings_factory()
     with pytest.raises(NoIndexError):
         Index(settings, embedder=fake_embedder)
-    Index(settings, embedder=fake_embedder, create=True).ingest(_papers(2))
+    Index(settings, embedder=fake_embedder, create=True).ingest(numbered_papers(2))
 
     class Other(type(fake_embedder)):
         name = "another-embedder"

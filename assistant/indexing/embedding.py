@@ -8,7 +8,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..bundled import bundled_embedder_path
 from ..errors import ModelError
@@ -105,6 +105,18 @@ class SentenceTransformerEmbedder:
 
 
 QUERY_BATCH = 8  # texts per ONNX run outside ingest (see load_embedder)
+
+
+def embed_memo(embedder: Embedder, texts: Sequence[str], memo: dict[str, Any], limit: int = 50_000) -> list[Any]:
+    """Document vectors of ``texts``, each distinct text embedded once and kept in ``memo``
+    (text -> vector; emptied when it would pass ``limit``): an abstract judged against many
+    statements, an ask's candidate sentences, reranked passages come back again and again."""
+    missing = list(dict.fromkeys(t for t in texts if t not in memo))
+    if missing:
+        if len(memo) + len(missing) > limit:
+            memo.clear()
+        memo.update(zip(missing, embedder.embed_documents(missing), strict=True))
+    return [memo[t] for t in texts]
 
 
 def load_embedder(settings: EmbeddingSettings, cache: Path | None = None, *, batch: bool = False) -> Embedder:

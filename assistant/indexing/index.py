@@ -183,11 +183,12 @@ class Index:
         except OSError as exc:  # read-only store: search still works, just slower
             log.warning("cannot cache the paper records in %s: %s", self._cache_dir("papers"), exc)
 
-    def papers(self, ids: Sequence[str] | None = None) -> list[Paper]:
+    def papers(self, ids: Sequence[str] | None = None, generation: str | None = None) -> list[Paper]:
         """Committed papers, all or by id: from the open store, or, on the lean path, from the
-        paper cache of the current generation (written beside the BM25 cache)."""
+        paper cache of the current generation (written beside the BM25 cache; ``generation`` when
+        the caller read it already, as for dense())."""
         if self._store is None:
-            generation = self.generation()
+            generation = generation if generation is not None else self.generation()
             if self._papers is None or self._papers.generation != generation:
                 self._papers = PaperCache.load(self._cache_dir("papers"), generation)
             if self._papers is None:  # no cache of this generation yet: made from the store once

@@ -214,7 +214,6 @@ def quoted(source: str, statement: str) -> bool:
     return all(p in have for p in parts)
 
 
-_VECTOR_CACHE = 50_000
 COSINE_SENTENCES = 4  # source sentences (the most word-sharing ones) the cosine feature compares with
 
 
@@ -250,13 +249,9 @@ class EmbeddingJudge:
         self._vectors: dict[str, Any] = {}  # text -> unit vector: an abstract is judged against many statements
 
     def _encode(self, texts: Sequence[str]) -> list[Any]:
-        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if todo:
-            if len(self._vectors) > _VECTOR_CACHE:
-                self._vectors.clear()
-            vecs = self.model.embed_documents(todo)
-            self._vectors.update(zip(todo, vecs))
-        return [self._vectors[t] for t in texts]
+        from ..indexing.embedding import embed_memo
+
+        return embed_memo(self.model, texts, self._vectors)
 
     def max_cosine(self, pairs: Sequence[tuple[str, str]], top: int | None = None) -> list[float]:
         """Cosine between each statement and its closest source sentence, in [-1, 1]; ``top``:

@@ -99,18 +99,12 @@ class CosineRelevance:
         self.model = load_embedder(settings, cache)
         self._vectors: dict[str, Any] = {}  # text -> vector: reranking sees the same passages again and again
 
-    def _embed(self, texts: Sequence[str]) -> list[Any]:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if missing:
-            if len(self._vectors) + len(missing) > 50_000:
-                self._vectors.clear()
-            self._vectors.update(zip(missing, self.model.embed_documents(missing), strict=True))
-        return [self._vectors[t] for t in texts]
-
     def score(self, query: str, texts: Sequence[str]) -> list[float]:
+        from ..indexing.embedding import embed_memo
+
         if not texts:
             return []
-        vecs = self._embed([query, *texts])
+        vecs = embed_memo(self.model, [query, *texts], self._vectors)
         return [max(0.0, min(1.0, float(v @ vecs[0]))) for v in vecs[1:]]
 
     def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
