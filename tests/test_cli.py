@@ -212,3 +212,19 @@ def test_ask_on_a_terminal_prints_no_draft_header_when_nothing_is_drafted(env):
     assert "draft (checking follows)" not in stderr
     assert "extractive answer" in stderr
     assert b"[1]" in shown
+
+
+def test_a_closed_pipe_is_not_an_error(capsys):
+    """`review search ... | head -1`: the reader going away ends the command quietly, exit 0."""
+    import typer
+
+    from assistant.cli.common import command
+
+    @command
+    def writes_to_a_closed_pipe():
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(typer.Exit) as exit_info:
+        writes_to_a_closed_pipe()
+    assert exit_info.value.exit_code == 0
+    assert "unexpected" not in capsys.readouterr().err

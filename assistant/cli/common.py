@@ -85,6 +85,16 @@ def command(func):
             raise  # typer's Exit/Abort are not click's in typer >= 0.16: the exit code they carry stands
         except KeyboardInterrupt:
             fail("interrupted: the index is consistent; rerun the command to finish it", 130)
+        except BrokenPipeError:
+            # The reader went away (`review search ... | head`): not an error. stdout is pointed at
+            # devnull so the interpreter's final flush does not complain a second time.
+            import os
+
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):  # stdout is not a file (captured): nothing to flush
+                pass
+            raise typer.Exit(0) from None
         except Exception as exc:
             if state.debug:
                 raise

@@ -221,7 +221,9 @@ class ChromaStore:
             raise
         except Exception as exc:
             raise StoreError(
-                f"cannot open the Chroma store at {self.location if hasattr(self, 'location') else cfg.url}: {exc}"
+                f"cannot open the Chroma store at {self.location if hasattr(self, 'location') else cfg.url}: "
+                f"{' '.join(str(exc).split())[:200]}; if its files were damaged, rebuild it with "
+                "`review ingest --rebuild`"
             ) from exc
         self._final = (f"{cfg.collection}_chunks", f"{cfg.collection}_papers")
         self._chunks_name, self._papers_name = self._final
