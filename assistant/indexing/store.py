@@ -220,10 +220,15 @@ class ChromaStore:
         except StoreError:  # NoIndexError included
             raise
         except Exception as exc:
+            # (Chroma's own message about a server says to check that it runs.)
+            hint = (
+                ""
+                if cfg.backend == "chroma-http"
+                else "; if its files were damaged, rebuild it with `review ingest --rebuild`"
+            )
             raise StoreError(
                 f"cannot open the Chroma store at {self.location if hasattr(self, 'location') else cfg.url}: "
-                f"{' '.join(str(exc).split())[:200]}; if its files were damaged, rebuild it with "
-                "`review ingest --rebuild`"
+                f"{' '.join(str(exc).split())[:200]}{hint}"
             ) from exc
         self._final = (f"{cfg.collection}_chunks", f"{cfg.collection}_papers")
         self._chunks_name, self._papers_name = self._final
