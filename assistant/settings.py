@@ -278,6 +278,26 @@ class OutlineSettings(BaseModel):
         ge=1,
         description="The strongest hits that use a topic term are the seeds of its corpus-derived expansion phrases.",
     )
+    feedback_words: int = Field(
+        2,
+        ge=0,
+        description="A topic of at most this many content words gets a second retrieval with the vocabulary of its "
+        "strongest hits (pseudo-relevance feedback; 0: never).",
+    )
+    feedback_docs: int = Field(
+        3,
+        ge=1,
+        description="Seeds (strongest hits using a topic term; those with it in their title first) that each give a "
+        "short topic a second query.",
+    )
+    feedback_terms: int = Field(32, ge=1, description="Terms of its seed in each second query of a short topic.")
+    feedback_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight of the second (feedback) rankings against the topic's own in a short topic's pool (chosen "
+        "on the tuning topics).",
+    )
     evidence_weight: float = Field(
         2.0,
         ge=0,

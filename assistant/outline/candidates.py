@@ -17,6 +17,10 @@ most ``outline.cut`` below the mean of the three best. A narrow topic (few paper
 rest) keeps few, a broad one many; the pool's mean says nothing about either. At least
 ``outline.min_papers`` are kept (the best by score) so an outline can be split into categories,
 at most ``outline.max_papers``; the papers just under the cut are reported as left out.
+
+A short topic (at most ``outline.feedback_words`` content words) also gets second retrievals with
+the vocabulary of its strongest hits (see ``feedback``): their rankings are fused with the topic's
+(``outline.feedback_weight``) before scoring, and the papers they find pass the same score and cut.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from ..models import Paper
 from ..retrieval import search
 from ..settings import Settings
 from .evidence import TopicEvidence, corpus_grams, topic_evidence
+from .feedback import Feedback, feedback, is_short
 
 __all__ = ["CandidatePool", "candidate_pool", "candidates", "cut"]
 
@@ -41,6 +46,7 @@ class CandidatePool:
     kept: list[tuple[Paper, float]] = field(default_factory=list)
     left_out: list[tuple[Paper, float]] = field(default_factory=list)
     evidence: TopicEvidence | None = None
+    feedback: list[Feedback] = field(default_factory=list)
 
 
 def candidates(settings: Settings, index, topic: str) -> list[tuple[Paper, float]]:
@@ -76,6 +82,22 @@ def candidate_pool(settings: Settings, index, topic: str) -> CandidatePool:
         return CandidatePool(kept=kept)
     per, df = corpus_grams(index)
     found = topic_evidence(topic, [h.paper_id for h in hits[: cfg.expansion_seeds]], per, df)
+    queries: list[Feedback] = []
+    if cfg.feedback_words and is_short(topic, cfg.feedback_words) and found.seeds:
+        seeds = [by_id[pid] for pid in found.seeds if pid in by_id]
+        queries = feedback(topic, found.terms, seeds, df, len(per), cfg.feedback_docs, cfg.feedback_terms)
+    if queries:
+        # One ranking per seed, fused equally (one seed's setting does not steer another's query),
+        # then with the topic's own ranking; the pool stays ``outline.pool`` papers.
+        second: list = []
+        for i, query in enumerate(queries, 1):
+            more = search(index, query.query, cfg.pool)
+            by_id.update({p.id: p for p in index.papers([h.paper_id for h in more if h.paper_id not in by_id])})
+            more = [h for h in more if h.paper_id in by_id]
+            second = _fuse(second, more, 1.0 / i) if second else more
+        hits = _fuse(hits, second, cfg.feedback_weight)[: cfg.pool]
+        papers = [by_id[h.paper_id] for h in hits]
+        sim = np.asarray([h.similarity or 0.0 for h in hits], dtype=np.float64)
     evidence = np.asarray([found.score(per.get(p.id, frozenset())) for p in papers])
     fused = np.log(np.asarray([h.score for h in hits], dtype=np.float64) + 1e-9)
     score = _z(fused) + cfg.evidence_weight * evidence
@@ -90,7 +112,23 @@ def candidate_pool(settings: Settings, index, topic: str) -> CandidatePool:
         kept=[(papers[i], round(float(sim[i]), 4)) for i in kept_idx],
         left_out=[(papers[i], round(float(sim[i]), 4)) for i in left],
         evidence=found,
+        feedback=queries,
     )
+
+
+def _fuse(first: list, second: list, weight: float) -> list:
+    """The union of two rankings (Hits) by ``(1 - weight) * first + weight * second`` score, a paper
+    missing from one ranking taking that ranking's lowest score (it ranks below all of it); each
+    keeps its best similarity. Best first."""
+    low = [min((h.score for h in hits), default=0.0) for hits in (first, second)]
+    a, b = {h.paper_id: h for h in first}, {h.paper_id: h for h in second}
+    out = []
+    for pid in dict.fromkeys([*a, *b]):
+        x, y = a.get(pid), b.get(pid)
+        score = (1 - weight) * (x.score if x else low[0]) + weight * (y.score if y else low[1])
+        sims = [h.similarity for h in (x, y) if h is not None and h.similarity is not None]
+        out.append((x or y).model_copy(update={"score": score, "similarity": max(sims) if sims else None}))
+    return sorted(out, key=lambda h: (-h.score, h.paper_id))
 
 
 def _z(x):
