@@ -214,6 +214,26 @@ class OutlineNode(BaseModel):
         return out
 
 
+class FeedbackQuery(BaseModel):
+    """A second retrieval of a short topic: the seed paper whose vocabulary it used, and the terms."""
+
+    seed: str
+    terms: list[str] = Field(default_factory=list, description="Added to the topic, best first.")
+
+
+class TopicExpansion(BaseModel):
+    """How the candidates read the topic from the corpus (no hand-written synonyms): why a paper is in."""
+
+    terms: list[str] = Field(default_factory=list, description="The topic's own words and bigrams (stemmed).")
+    phrases: list[str] = Field(
+        default_factory=list, description="Phrases the seeds use with the topic terms (half the topic's evidence)."
+    )
+    seeds: list[str] = Field(default_factory=list, description="The strongest hits that use a topic term.")
+    feedback: list[FeedbackQuery] = Field(
+        default_factory=list, description="A short topic's second retrievals, one per seed (pseudo-relevance feedback)."
+    )
+
+
 class Outline(BaseModel):
     """A hierarchical related-work outline."""
 
@@ -232,6 +252,7 @@ class Outline(BaseModel):
         default_factory=dict,
         description="Counts of LLM labels/claims accepted or rejected, judged assignments, draft sentences.",
     )
+    expansion: TopicExpansion | None = Field(None, description="How the candidates read the topic from the corpus.")
 
     def walk(self):
         """Nodes depth-first, root first."""

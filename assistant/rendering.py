@@ -91,7 +91,19 @@ def outline_markdown(outline: Outline) -> str:
         lines.append("")
         for r in outline.left_out:
             lines.append(f"- {r.title} (`{r.paper_id}`)")
+    if outline.expansion is not None and outline.expansion.feedback:
+        lines.append("")
+        lines.append(f"_{expansion_summary(outline)}_")
     return "\n".join(lines) + "\n"
+
+
+def expansion_summary(outline: Outline, shown: int = 8) -> str:
+    """One line on a short topic's second retrievals: which seeds, which of their terms."""
+    parts = [
+        f"`{q.seed}` ({', '.join(q.terms[:shown])}{', ...' if len(q.terms) > shown else ''})"
+        for q in (outline.expansion.feedback if outline.expansion else [])
+    ]
+    return "Also searched with the vocabulary of " + "; ".join(parts) + "." if parts else ""
 
 
 def check_summary(outline: Outline) -> str:

@@ -6,12 +6,13 @@ builder can build several outlines, even concurrently.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ..errors import QueryError
-from ..models import Outline, OutlineNode, OutlineStudy, Paper, Reference
+from ..models import FeedbackQuery, Outline, OutlineNode, OutlineStudy, Paper, Reference, TopicExpansion
 from ..settings import Settings
 from . import tree
 from .candidates import candidate_pool, candidates
@@ -21,6 +22,8 @@ from .labels import background
 from .run import OutlineRun
 
 __all__ = ["OutlineBuilder"]
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -131,6 +134,22 @@ class OutlineBuilder:
         if draft:
             with _timed(timings, "draft"):
                 tree.draft(run, outline, by_id)
+        outline.expansion = _expansion(pool)
+        if outline.expansion and outline.expansion.feedback:
+            for q in outline.expansion.feedback:
+                log.info("outline %r: second retrieval from %s: %s", topic, q.seed, ", ".join(q.terms))
         outline.checks = dict(sorted(run.checks.items()))
         outline.timings = {k: round(v, 4) for k, v in timings.items()}
         return outline
+
+
+def _expansion(pool) -> TopicExpansion | None:
+    """What the candidate stage read the topic as, for the Outline (None when it scored no pool)."""
+    if pool.evidence is None:
+        return None
+    return TopicExpansion(
+        terms=sorted(pool.evidence.terms),
+        phrases=list(pool.evidence.phrases),
+        seeds=list(pool.evidence.seeds),
+        feedback=[FeedbackQuery(seed=q.seed, terms=list(q.terms)) for q in pool.feedback],
+    )
