@@ -96,7 +96,7 @@ def embedder_onnx_path(model_dir: Path, cache: Path) -> Path:
         if (transformer / weights).is_file():
             stat = (transformer / weights).stat()
             h.update(f"{weights}:{stat.st_size}:{int(stat.st_mtime)}".encode())
-    h.update(f"hidden|opset{OPSET}".encode())
+    h.update(f"hidden|opset{OPSET}|fused".encode())
     # Named by content only: the bundled model reached by name or by path shares one export.
     return Path(cache) / "onnx" / f"embedder-{h.hexdigest()[:16]}.onnx"
 
@@ -113,7 +113,8 @@ def export_embedder(model_dir: Path, path: Path) -> Path:
     transformers.utils.logging.disable_progress_bar()
     transformer = model_layout(model_dir)["transformer"]
     tokenizer = AutoTokenizer.from_pretrained(str(transformer))
-    model = AutoModel.from_pretrained(str(transformer)).eval()
+    # eager attention: the graph ONNX Runtime's fusion recognises (sdpa's does not fuse)
+    model = AutoModel.from_pretrained(str(transformer), attn_implementation="eager").eval()
     enc = tokenizer(["a sentence to trace", "another"], padding=True, return_tensors="pt")
     accepted = inspect.signature(model.forward).parameters
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in enc and n in accepted]
@@ -127,7 +128,11 @@ def export_embedder(model_dir: Path, path: Path) -> Path:
             return self.model(**dict(zip(names, args, strict=True))).last_hidden_state
 
     axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"hidden": {0: "batch", 1: "tokens"}}
-    return export_atomic(Graph().eval(), tuple(enc[n] for n in names), path, names, ["hidden"], axes)
+    cfg = model.config
+    fuse = None
+    if getattr(cfg, "model_type", "") == "bert":  # the fusion is written for BERT's graph
+        fuse = {"heads": cfg.num_attention_heads, "hidden": cfg.hidden_size, "layers": cfg.num_hidden_layers}
+    return export_atomic(Graph().eval(), tuple(enc[n] for n in names), path, names, ["hidden"], axes, fuse=fuse)
 
 
 class OnnxEmbedder:
