@@ -34,6 +34,15 @@ def test_distinctive_labels_are_distinct_and_informative():
     assert same[0].lower() != same[1].lower()
 
 
+def test_distinctive_labels_take_no_adverb():
+    groups = [
+        ["Multi-task merging improves significantly", "Multi-task models gain significantly from merging"],
+        ["Low-rank adapters for fine-tuning", "LoRA adapters reduce fine-tuning memory"],
+    ]
+    label = distinctive_labels(groups)[0].lower()
+    assert "significantly" not in label and "multi-task" in label
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("topic", TOPICS)
 def test_outline_invariants(real_assistant, topic):

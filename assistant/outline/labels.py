@@ -59,6 +59,12 @@ def _stems(text: str) -> set[str]:
     }
 
 
+def _adverb(word: str) -> bool:
+    """``word`` is an adverb in -ly ("significantly"), not a noun in -ly ("family")."""
+    word = word.lower().strip(",:")
+    return word.endswith("ly") and len(word) > 4 and word not in _LY_NOUNS
+
+
 def label_problem(
     label: str,
     member_texts: list[str],
@@ -84,8 +90,7 @@ def label_problem(
         return "copied from the prompt's example"
     if Counter(words).most_common(1)[0][1] > 2:
         return "repetitive"
-    last = words[-1].lower().strip(",:")
-    if last.endswith("ly") and len(last) > 4 and last not in _LY_NOUNS:
+    if _adverb(words[-1]):
         return "not a noun phrase: it ends in an adverb"
     own = _stems(label)
     if not own:
@@ -156,8 +161,8 @@ def distinctive_labels(
         picked: list[str] = []
         top = scored[-1][0] if scored else 0.0
         for score, term in reversed(scored):
-            if any(term in p or p in term for p in picked):
-                continue
+            if any(term in p or p in term for p in picked) or any(_adverb(w) for w in term.split()):
+                continue  # a repeat, or no noun phrase ("Multi-task / significantly")
             if picked and score < 0.5 * top:  # a weak second term adds noise, not meaning
                 break
             picked.append(term)
