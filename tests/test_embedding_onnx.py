@@ -133,6 +133,11 @@ def test_onnx_vectors_match_sentence_transformers(cache):
     assert cosines.min() >= 0.999
     q = "how does RL affect knowledge recall?"
     assert float(fast.embed_query(q) @ ref.embed_query(q)) >= 0.999
+    # BERT's attention is fused (one Attention op per layer): the int8 twin then quantizes it whole.
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(str(fast.path)).graph.node}
+    assert {"Attention", "SkipLayerNormalization"} <= ops
     # The export is reused, not written again.
     stamp = fast.path.stat().st_ino
     again = load_embedder(EmbeddingSettings(), cache)
@@ -153,6 +158,9 @@ def test_int8_twin_agrees_with_fp32(cache):
     assert int8.path == fp32.path.with_name(fp32.path.stem + "-int8pc.onnx")
     assert int8.path.stat().st_size < fp32.path.stat().st_size / 2
     assert int8.name == fp32.name and int8.dimension == fp32.dimension
+    import onnx
+
+    assert "QAttention" in {n.op_type for n in onnx.load(str(int8.path)).graph.node}
     a, b = fp32.embed_documents(texts), int8.embed_documents(texts)
     cosines = (a * b).sum(axis=1)
     assert cosines.mean() >= 0.99 and cosines.min() >= 0.95
@@ -216,3 +224,21 @@ def test_after_an_ingest_the_process_searches_as_a_fresh_one_does(real_assistant
     assert "int8" not in embedder.path.name
     fresh = load_embedder(real_assistant.settings.embedding, real_assistant.settings.paths.cache)
     assert embedder.path == fresh.path
+
+
+def test_a_graph_that_does_not_fuse_is_left_as_it_is(tmp_path):
+    """``fuse_attention`` rewrites only a graph where every layer fuses; anything else (here a
+    graph with no attention at all) keeps the plain export, byte for byte."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from assistant.onnxrun import fuse_attention
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 4])
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "plain", [x], [y])
+    path = tmp_path / "plain.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    before = path.read_bytes()
+    assert fuse_attention(path, heads=12, hidden=384, layers=6) is False
+    assert path.read_bytes() == before
