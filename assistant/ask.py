@@ -6,7 +6,13 @@
    question. None above ``ask.min_relevance``: the corpus does not answer it (refusal, with
    the closest papers). Those above it also get a specificity (relevance logit for the question
    minus the mean for ``GENERIC_QUESTIONS``, cached per sentence on disk): a "hub" sentence that
-   suits any question of the field is not quoted, and none specific enough is a refusal too. A question part that no sentence answers is named ("not covered").
+   suits any question of the field is not quoted, and none specific enough is a refusal too.
+   Nor is a question answered when the papers of the sentences over every bar do not use its
+   content terms (``answerability.coverage``: each term weighted by how rare it is in the
+   corpus, under ``ask.min_coverage``): "knowledge distillation of speech recognizers for phones"
+   finds sentences about knowledge, none about speech or phones. A question part that no
+   sentence answers is named ("not covered"). Each candidate paper gets its best sentence
+   scored (after the best half overall), so a thematic answer can reach all of them.
 3. With a capable model the on-point sentences' papers are numbered sources and the model
    writes statements, each citing them; the grammar lets a citation name only a given source,
    citations are validated again, and every (statement, cited abstract) pair is checked by the
@@ -152,9 +158,12 @@ def _sentence_vectors(embedder, texts: list[str]):
     return np.stack(embed_memo(embedder, texts, memo, limit=20_000)).astype(np.float32, copy=False)
 
 
-def _lexical_cut(question: str, cands: list[Candidate], sources: list[_Source], n: int) -> list[Candidate]:
+def _lexical_cut(
+    question: str, cands: list[Candidate], sources: list[_Source], n: int, per_paper: int = 0
+) -> list[Candidate]:
     """The ``n`` candidates sharing most content words with the question, those inside a
-    retrieved passage and of better-ranked papers first (order kept)."""
+    retrieved passage and of better-ranked papers first (each paper's best ``per_paper`` before
+    the rest; order kept)."""
     from .text import content_stems
 
     if len(cands) <= n:
@@ -167,8 +176,30 @@ def _lexical_cut(question: str, cands: list[Candidate], sources: list[_Source], 
         inside = any(a <= c.index < b for a, b in spans.get(c.paper_id, []))
         return len(content_stems(c.text) & want) / len(want) + 0.3 * inside + 0.2 * (1 - rank[c.paper_id] / len(rank))
 
-    keep = set(sorted(range(len(cands)), key=lambda i: -cheap(cands[i]))[:n])
+    ranked = sorted(range(len(cands)), key=lambda i: -cheap(cands[i]))
+    keep = set(_depth_then_breadth(ranked, [c.paper_id for c in cands], n, per_paper))
     return [c for i, c in enumerate(cands) if i in keep]
+
+
+def _depth_then_breadth(ranked: list[int], paper_of: list[str], n: int, per_paper: int) -> list[int]:
+    """``n`` of the ``ranked`` indices: the best half whatever their paper (a one-paper question
+    keeps its paper's sentences), then each paper's ``per_paper`` best not yet in (a thematic
+    question's answer can reach every candidate paper), then the best of the rest; in rank order."""
+    chosen = set(ranked[: n // 2])
+    per: dict[str, int] = {}
+    for i in chosen:
+        per[paper_of[i]] = per.get(paper_of[i], 0) + 1
+    for i in ranked:
+        if len(chosen) >= n:
+            break
+        if i not in chosen and per.get(paper_of[i], 0) < per_paper:
+            chosen.add(i)
+            per[paper_of[i]] = per.get(paper_of[i], 0) + 1
+    for i in ranked:
+        if len(chosen) >= n:
+            break
+        chosen.add(i)
+    return [i for i in ranked if i in chosen]
 
 
 #: Bland questions of the corpus's field. A sentence's relevance to them is its "hub" score: a
@@ -321,6 +352,19 @@ class AskPipeline:
         answer.addressing = addressing(
             strong, cfg.min_relevance, min_specificity=min_specificity, margin=cfg.paper_margin
         )
+        # What the answer would stand on: the papers of the sentences over every bar. A question whose
+        # content terms (the rare ones weigh most) those papers do not use is about something else.
+        cover = self._coverage(question, strong, min_specificity, sources)
+        if on_point and answerability >= cfg.min_answerability and specificity >= cfg.answer_specificity:
+            if cover is not None and cover.share < cfg.min_coverage:
+                missing = ", ".join(cover.words[t] for t in cover.missing[:4])
+                answer.reason = (
+                    f"the papers whose sentences clear the relevance bar do not mention {missing}: they use "
+                    f"{cover.share:.0%} of the question's content-term weight (ask.min_coverage {cfg.min_coverage})"
+                )
+                answer.addressing = []
+                answer.closest = hits[:5]
+                return self._finish(answer, timings, started)
         if not on_point or answerability < cfg.min_answerability or specificity < cfg.answer_specificity:
             answer.reason = (
                 f"no sentence of the {len(sources)} closest papers answers the question "
@@ -367,26 +411,38 @@ class AskPipeline:
         import numpy as np
 
         cfg = self.settings.ask
-        cands = candidates([(s.paper.id, s.paper.abstract) for s in sources])
-        if not cands:
+        every = candidates([(s.paper.id, s.paper.abstract) for s in sources])
+        if not every:
             return []
-        # Cheap first cut (words shared with the question, retrieved passage, paper rank) to
-        # twice the scored number; cosine picks the scored ones; the relevance model decides.
-        cands = _lexical_cut(question, cands, sources, cfg.prefilter * cfg.scored_sentences)
+        # Cheap first cut (words shared with the question, retrieved passage, paper rank; each
+        # paper's best first); cosine orders the scored ones; the relevance model decides.
+        cands = _lexical_cut(question, every, sources, cfg.prefilter * cfg.scored_sentences, cfg.scored_per_paper)
         embedder = self.index.embedder
-        vectors = _sentence_vectors(embedder, [c.text for c in cands])
         query = np.asarray(embedder.embed_query(question), dtype=np.float32)
-        cosine = vectors @ query
-        for c, v, cos in zip(cands, vectors, cosine, strict=True):
-            c.vector, c.cosine = v, round(float(cos), 4)
-        order = np.argsort(-cosine)[: cfg.scored_sentences]
+        self._embed(cands, query)
+        cosine = np.array([c.cosine for c in cands], dtype=np.float32)
+        by_cosine = [int(j) for j in np.argsort(-cosine)]
+        order = _depth_then_breadth(by_cosine, [c.paper_id for c in cands], cfg.scored_sentences, cfg.scored_per_paper)
         scored = [cands[int(j)] for j in order]
         relevance = self._relevance_factory() if self._relevance_factory else None
         self._specific = relevance is not None
+        titles = {s.paper.id: s.paper.title for s in sources}
+        self._score(question, scored, titles, relevance)
+        self.scored = scored
+        return sorted((c for c in scored if c.relevance >= cfg.min_relevance), key=lambda c: -c.relevance)
+
+    def _embed(self, cands: list[Candidate], query) -> None:
+        vectors = _sentence_vectors(self.index.embedder, [c.text for c in cands])
+        cosine = vectors @ query
+        for c, v, cos in zip(cands, vectors, cosine, strict=True):
+            c.vector, c.cosine = v, round(float(cos), 4)
+
+    def _score(self, question: str, scored: list[Candidate], titles: dict[str, str], relevance) -> None:
+        """Relevance (and specificity, for those over the bar) of each candidate, in place."""
+        cfg = self.settings.ask
         if relevance is None:  # no relevance model: cosine similarity stands in (no specificity)
-            values = [float(cosine[int(j)]) for j in order]
+            values = [c.cosine for c in scored]
         else:
-            titles = {s.paper.id: s.paper.title for s in sources}
             texts = [f"{titles[c.paper_id]}. {c.text}" if cfg.title_context else c.text for c in scored]
             values = relevance.score(question, texts)
             # Specificity only matters for sentences over the relevance bar: only they are scored
@@ -397,8 +453,34 @@ class AskPipeline:
                 scored[i].specificity = round(_logit(values[i]) - hub, 4)
         for c, value in zip(scored, values, strict=True):
             c.relevance = round(float(value), 4)
-        self.scored = scored
-        return sorted((c for c in scored if c.relevance >= cfg.min_relevance), key=lambda c: -c.relevance)
+
+    def _term_stats(self):
+        """Document frequencies of the index's stems (remembered per index generation)."""
+        from .answerability import term_stats
+
+        try:
+            key = f"{id(self.index)}:{self.index.generation()}"
+        except Exception:  # an index without a generation token: counted again each time
+            key = None
+        return term_stats(self.index.papers(), key)
+
+    def _coverage(self, question: str, strong: list[Candidate], min_specificity, sources: list[_Source]):
+        """How much of the question's content-term weight the papers of the passing sentences use
+        (their titles and abstracts); None when the check is off or nothing passes."""
+        from .answerability import coverage
+
+        cfg = self.settings.ask
+        if cfg.min_coverage <= 0:
+            return None
+        passing = {
+            c.paper_id
+            for c in strong
+            if c.relevance >= cfg.min_relevance and (min_specificity is None or c.specificity >= min_specificity)
+        }
+        if not passing:
+            return None
+        texts = [f"{s.paper.title}. {s.paper.abstract}" for s in sources if s.paper.id in passing]
+        return coverage(question, texts, self._term_stats())
 
     def _uncovered(self, question: str, on_point: list[Candidate]) -> list[str]:
         """Parts of a multi-part question ("..., and how ...?") that no on-point sentence answers."""

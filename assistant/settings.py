@@ -208,6 +208,15 @@ class AskSettings(BaseModel):
         "it is refused (kept at min_specificity: short answerable questions overlap near-domain unanswerable ones "
         "above it on the tuning questions).",
     )
+    min_coverage: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="The question is answered only when the papers of its passing sentences use at least this share "
+        "of its content terms, each weighted by its inverse document frequency in the corpus (framing words such as "
+        "'what', 'does' left out): 'knowledge distillation for speech recognition on phones' finds on-point-looking "
+        "sentences about knowledge, none about speech or phones (0 = off; chosen on the tuning half).",
+    )
     paper_margin: float = Field(
         0.3,
         ge=0,
@@ -215,13 +224,20 @@ class AskSettings(BaseModel):
         "sentence scores within this of the best sentence of all (relevance + role bonus; chosen on the tuning half).",
     )
     sentence_margin: float = Field(
-        0.1,
+        0.15,
         ge=0,
         description="Relative cut within a paper: a second sentence is quoted only when it scores within this of "
         "the paper's best.",
     )
     scored_sentences: int = Field(
         32, ge=1, description="Candidate sentences (closest by cosine) the relevance model scores per question."
+    )
+    scored_per_paper: int = Field(
+        1,
+        ge=0,
+        le=5,
+        description="Of the scored sentences, each candidate paper's closest ones (this many) first, the rest by "
+        "similarity: a thematic answer can reach every candidate paper (0 = by similarity only).",
     )
     title_context: bool = Field(
         True, description="The relevance model reads each candidate sentence after its paper's title."
@@ -233,14 +249,20 @@ class AskSettings(BaseModel):
         description="A cheap lexical cut keeps this many times scored_sentences candidates for embedding "
         "(1 = embed only the scored ones: faster, a little less recall).",
     )
-    per_paper: int = Field(2, ge=1, le=5, description="Statements quoted from one paper at most.")
+    per_paper: int = Field(
+        3,
+        ge=1,
+        le=5,
+        description="Statements quoted from one paper at most (one per paper first: a one-paper factual question "
+        "gets up to this many of its sentences, a thematic one a sentence per paper).",
+    )
     passages: int = Field(1, ge=1, le=5, description="Best passages of each source shown to the model.")
     check_names: bool = Field(
         True,
         description="Refuse when the question names a model/dataset/method (e.g. Mixtral-8x7B) that no source mentions.",
     )
     max_statements: int = Field(
-        8, ge=1, le=12, description="Statements per answer at most (fewer when fewer are on point)."
+        10, ge=1, le=12, description="Statements per answer at most (fewer when fewer are on point)."
     )
     max_citations: int = Field(3, ge=1, le=5, description="Citations per statement.")
     probe_answers: int = Field(

@@ -365,3 +365,66 @@ def test_specificity_with_the_real_models(real_assistant):
     assert not answer.refused and answer.references[0].paper_id == "qlora"
     assert len(answer.addressing) <= 3 and len(answer.statements) <= 4
     assert list(a.settings.paths.cache.glob("ask-generic-*.json"))
+
+
+# -- answerability by content terms, breadth --------------------------------------------------
+
+MORE_PAPERS = [
+    *PAPERS,
+    *(
+        Paper(
+            id=f"filler-{i}",
+            title=f"Filler {i}",
+            abstract=f"Fine-tuned models are trained on data set {i}. Models learn.",
+        )
+        for i in range(6)
+    ),
+]
+
+
+def test_question_whose_content_terms_the_passing_papers_do_not_use_is_refused(make_assistant):
+    # The merging sentence clears every bar, but the question is about speech recognizers on phones.
+    rel = FixedRelevance({"sparse masks": 0.9})
+    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5})
+    answer = a.ask("how are fine-tuned speech recognizers merged on mobile phones?", mode="extractive")
+    assert answer.refused and answer.answer == NOT_COVERED
+    assert "do not mention" in answer.reason and "phones" in answer.reason and answer.addressing == []
+    covered = a.ask("how are fine-tuned models merged with sparse masks?", mode="extractive")
+    assert not covered.refused  # the same sentence answers a question whose terms its paper uses
+    off = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "min_coverage": 0})
+    assert not off.ask("how are fine-tuned speech recognizers merged on mobile phones?", mode="extractive").refused
+
+
+def test_generic_family_words_do_not_make_a_question_uncovered(make_assistant):
+    rel = FixedRelevance({"sparse masks": 0.9})
+    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5})
+    answer = a.ask("What kind of method merges fine-tuned models with sparse masks, and how well does it work?")
+    assert not answer.refused
+
+
+def test_every_candidate_paper_gets_a_scored_sentence(make_assistant):
+    # Eight papers of six sentences and room to score sixteen: the best half by closeness, then
+    # each paper's best one, so a thematic answer can reach all of them.
+    papers = [
+        Paper(
+            id=f"wide-{i}",
+            title=f"Study {i}",
+            abstract=" ".join(f"Merging fine-tuned models variant {i}{j} works." for j in range(6)),
+        )
+        for i in range(8)
+    ]
+    a = make_assistant(papers, ask={"scored_sentences": 16, "scored_per_paper": 1, "candidate_papers": 8})
+    from assistant.ask import AskPipeline
+
+    pipe = AskPipeline(a.settings, a.index, lambda: a.llm, lambda: a.judge, lambda: a.relevance)
+    pipe.run("merging fine-tuned models", mode="extractive")
+    assert len(pipe.scored) == 16 and {c.paper_id for c in pipe.scored} == {p.id for p in papers}
+
+
+def test_depth_then_breadth_keeps_the_best_half_then_one_per_paper():
+    from assistant.ask import _depth_then_breadth
+
+    paper_of = ["a", "a", "a", "a", "a", "b", "a", "c"]  # ranked best first by index
+    assert _depth_then_breadth(list(range(8)), paper_of, 4, 1) == [0, 1, 5, 7]
+    assert _depth_then_breadth(list(range(8)), paper_of, 6, 1) == [0, 1, 2, 3, 5, 7]
+    assert _depth_then_breadth(list(range(8)), paper_of, 4, 0) == [0, 1, 2, 3]
