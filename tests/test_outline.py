@@ -360,3 +360,12 @@ def test_candidates_prefer_papers_that_use_the_topics_words():
     kept = {p.id for p, _ in pool.kept}
     assert {"on0", "on1", "on2"} <= kept <= {p.id for p in on}  # off0 ranked second in the search and is out
     assert pool.left_out and "off0" in {p.id for p, _ in pool.left_out}  # reported just under the cut
+
+
+def test_short_title_does_not_end_on_a_function_word():
+    from assistant.outline.clustering import short_title
+
+    assert short_title("Fine-grained Contract NER using instruction based model") == "Fine-grained Contract NER"
+    assert short_title("Model Breadcrumbs: Scaling Multi-Task Model Merging with Sparse Masks") == "Model Breadcrumbs"
+    assert short_title("Teaching Large Language Models to Refuse Unknown Questions") == "Teaching Large Language Models"
+    assert short_title("How to Train Your Dragon Model Quickly Now") == "How to Train"

@@ -139,8 +139,20 @@ def central(group: list[int], vectors) -> int:
     return group[int(np.argmax(vectors[group] @ cent))]
 
 
+_DANGLING = {
+    "a", "an", "the", "and", "or", "of", "for", "with", "using", "via", "in", "on", "to", "by", "from",
+    "through", "towards", "toward", "as", "at", "is", "are", "be", "can", "do", "does", "what", "how", "when",
+    "your", "our", "its", "their", "this", "these", "that",
+}  # fmt: skip
+
+
 def short_title(title: str) -> str:
     """A study's name: the part of its title before a colon when short, else its first words."""
     head = title.split(":")[0].strip()
     words = head.split()
-    return head if len(words) <= 5 else " ".join(words[:4])
+    if len(words) <= 5:
+        return head
+    words = words[:4]
+    while len(words) > 1 and words[-1].lower().strip(",;-") in _DANGLING:  # "Contract NER using" -> "Contract NER"
+        words.pop()
+    return " ".join(words).rstrip(",;-")
