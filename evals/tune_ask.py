@@ -4,6 +4,7 @@
     python evals/tune_ask.py --set ask.min_specificity=0.1 --set ask.margin=0.3
     python evals/tune_ask.py --dump answers.jsonl          # every answer, to read
     python evals/tune_ask.py --file evals/ask_extra_unanswerable.jsonl   # 12 more unanswerable ones
+    python evals/tune_ask.py --file evals/ask_more_unanswerable.jsonl    # 9 near-domain unanswerable ones
     python evals/tune_ask.py --file evals/ask_short_questions.jsonl      # short answerable ones
 
 The metrics are the `review eval --only citations` ones (``suite._citations_part``, reused, not
