@@ -385,7 +385,7 @@ MORE_PAPERS = [
 def test_question_whose_content_terms_the_passing_papers_do_not_use_is_refused(make_assistant):
     # The merging sentence clears every bar, but the question is about speech recognizers on phones.
     rel = FixedRelevance({"sparse masks": 0.9})
-    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5})
+    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "min_coverage": 0.5})
     answer = a.ask("how are fine-tuned speech recognizers merged on mobile phones?", mode="extractive")
     assert answer.refused and answer.answer == NOT_COVERED
     assert "do not mention" in answer.reason and "phones" in answer.reason and answer.addressing == []
@@ -397,7 +397,7 @@ def test_question_whose_content_terms_the_passing_papers_do_not_use_is_refused(m
 
 def test_generic_family_words_do_not_make_a_question_uncovered(make_assistant):
     rel = FixedRelevance({"sparse masks": 0.9})
-    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5})
+    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "min_coverage": 0.5})
     answer = a.ask("What kind of method merges fine-tuned models with sparse masks, and how well does it work?")
     assert not answer.refused
 
