@@ -342,6 +342,7 @@ class AskPipeline:
         t = time.perf_counter()
         on_point = self._on_point(question, sources)
         timings["relevance"] = time.perf_counter() - t
+        on_point = self._topical(question, on_point, sources)
         strength = {c: c.relevance + ANSWERABILITY_COSINE * c.cosine for c in on_point}
         answerability = max(strength.values(), default=0.0)
         strong = [c for c in on_point if strength[c] >= cfg.min_answerability]
@@ -481,6 +482,35 @@ class AskPipeline:
             return None
         texts = [f"{s.paper.title}. {s.paper.abstract}" for s in sources if s.paper.id in passing]
         return coverage(question, texts, self._term_stats())
+
+    def _topical(self, question: str, on_point: list[Candidate], sources: list[_Source]) -> list[Candidate]:
+        """Drop the candidates of papers that use much less of the question's content-term weight than
+        the best paper that would be quoted (``ask.paper_coverage`` x its share): a generic
+        fine-tuning sentence of a paper that never mentions rerankers does not answer a question about
+        them, however relevant the model finds it. The best such paper always stays, so this never
+        turns an answer into a refusal."""
+        from .answerability import coverage
+
+        cfg = self.settings.ask
+        if cfg.paper_coverage <= 0 or not on_point:
+            return on_point
+        min_specificity = cfg.min_specificity if self._specific else None
+        quotable = {
+            c.paper_id
+            for c in on_point
+            if c.relevance + ANSWERABILITY_COSINE * c.cosine >= cfg.min_answerability
+            and (min_specificity is None or c.specificity >= min_specificity)
+        }
+        if not quotable:
+            return on_point
+        stats = self._term_stats()
+        papers = {s.paper.id: s.paper for s in sources}
+        share = {
+            pid: coverage(question, [f"{papers[pid].title}. {papers[pid].abstract}"], stats).share
+            for pid in {c.paper_id for c in on_point}
+        }
+        bar = cfg.paper_coverage * max(share[pid] for pid in quotable)
+        return [c for c in on_point if share[c.paper_id] >= bar]
 
     def _uncovered(self, question: str, on_point: list[Candidate]) -> list[str]:
         """Parts of a multi-part question ("..., and how ...?") that no on-point sentence answers."""

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     part = _citations_part(assistant, questions, "extractive", lambda *_: None)
     m = part["metrics"]
     keys = ("refusal_accuracy", "false_refusal_rate", "key_fact_coverage", "statements_per_answer",
-            "broad_relevant_cited", "on_point_rate")  # fmt: skip
+            "broad_relevant_cited", "relevant_paper_precision", "on_point_rate")  # fmt: skip
     print(f"{args.split} half: {len(questions)} questions  {' '.join(args.set)}")
     for k in keys:
         print(f"  {k:24s} {m.get(f'{args.split}_{k}')}")

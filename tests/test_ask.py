@@ -428,3 +428,25 @@ def test_depth_then_breadth_keeps_the_best_half_then_one_per_paper():
     assert _depth_then_breadth(list(range(8)), paper_of, 4, 1) == [0, 1, 5, 7]
     assert _depth_then_breadth(list(range(8)), paper_of, 6, 1) == [0, 1, 2, 3, 5, 7]
     assert _depth_then_breadth(list(range(8)), paper_of, 4, 0) == [0, 1, 2, 3]
+
+
+def test_papers_that_do_not_use_the_questions_terms_are_not_quoted(make_assistant):
+    # Every filler sentence clears the relevance bar ("trained on data set" reads as relevant to any
+    # question about models), but only Model Breadcrumbs uses the question's rare terms.
+    rel = FixedRelevance({"sparse masks": 0.9, "trained on data set": 0.9})
+    q = "how are fine-tuned models merged with sparse masks?"
+    on = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "paper_coverage": 0.3})
+    answer = on.ask(q, mode="extractive")
+    assert not answer.refused
+    assert {c for s in answer.statements for c in s.citations} == {"breadcrumbs-2023"}
+    off = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "paper_coverage": 0})
+    padded = {c for s in off.ask(q, mode="extractive").statements for c in s.citations}
+    assert "breadcrumbs-2023" in padded and any(c.startswith("filler-") for c in padded)
+
+
+def test_the_coverage_cut_never_refuses_on_its_own(make_assistant):
+    # Only filler papers clear the bars: the best of them stays, however little of the question it uses.
+    rel = FixedRelevance({"trained on data set": 0.9})
+    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "paper_coverage": 1.0})
+    answer = a.ask("how are fine-tuned speech recognizers merged on mobile phones?", mode="extractive")
+    assert not answer.refused and answer.statements, answer.reason

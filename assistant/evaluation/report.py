@@ -42,6 +42,7 @@ _HEADLINES = {
         "test_on_point_rate",
         "test_statements_per_answer",
         "test_broad_relevant_cited",
+        "test_relevant_paper_precision",
         "citation_validity",
         "alce_recall",
         "alce_precision",

@@ -249,6 +249,12 @@ def _answer_metrics(split: str, rows: list[dict]) -> dict[str, Any]:
         f"{split}_on_point_rate": ratio(sum(r["on_point"] for r in rated), sum(r["statements"] for r in rated)),
         f"{split}_answers_with_off_point_statement": sum(r["on_point"] < r["statements"] for r in rated),
         f"{split}_broad_relevant_cited": ratio(sum(r["relevant_cited"] / r["relevant"] for r in broad), len(broad)),
+        # Padding, measured against the gold lists (a reader's check, not the model's): the share of
+        # statements that cite a paper the gold question lists as relevant.
+        f"{split}_relevant_paper_precision": ratio(
+            sum(r.get("from_relevant", 0) for r in answered if r["relevant"]),
+            sum(r["statements"] for r in answered if r["relevant"]),
+        ),
     }
 
 
@@ -362,6 +368,7 @@ def _citations_part(assistant, questions: list[gold.GoldQuestion], mode: str, pr
                              "statements": len(kept), "on_point": on_point, "key_facts": len(q.key_facts),
                              "key_facts_hit": hit, "relevant": len(q.relevant),
                              "relevant_cited": len(cited & set(q.relevant)),
+                             "from_relevant": sum(bool(set(st.citations) & set(q.relevant)) for st in kept),
                              "seconds": round(time.perf_counter() - t, 2)})  # fmt: skip
         progress("citations", i, len(questions))
     metrics = {
