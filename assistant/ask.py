@@ -119,9 +119,33 @@ def question_parts(question: str) -> list[str]:
     return parts if len(parts) > 1 else [question.strip()]
 
 
+def _near(text: str, phrase: str, before: int = 3, after: int = 4) -> set[str]:
+    """Content stems of the words around each occurrence of ``phrase`` in ``text`` (lowercased)."""
+    from .text import content_stems
+
+    out: set[str] = set()
+    for m in re.finditer(rf"\b{re.escape(phrase)}\b", text):
+        head = text[: m.start()].split()[-before:]
+        tail = text[m.end() :].split()[:after]
+        out |= content_stems(" ".join(head + tail))
+    return out
+
+
+def _opposite_about_the_same(a: str, b: str) -> bool:
+    """The two statements go opposite ways (improves / hurts, more / less ...) about the same thing:
+    the words around the two direction words share a content word ("improves recall" against
+    "hurts recall", not "improves zero-shot accuracy" against "rely less on surface features")."""
+    from .judge.signals import direction_conflicts
+
+    la, lb = a.lower(), b.lower()
+    for said, opposite in direction_conflicts(la, lb):  # said: in b, opposite: in a
+        if _near(lb, said) & _near(la, opposite):
+            return True
+    return False
+
+
 def _disagreements(statements: list[Statement], numbers: dict[str, int]) -> list[str]:
     """Pairs of statements of different papers on the same thing that go opposite ways."""
-    from .judge.signals import direction_conflicts
     from .text import content_stems
 
     out = []
@@ -132,7 +156,7 @@ def _disagreements(statements: list[Statement], numbers: dict[str, int]) -> list
             if a.group is None or a.group != b.group:  # only statements that say related things
                 continue
             shared = content_stems(a.text) & content_stems(b.text)
-            if len(shared) >= 5 and direction_conflicts(a.text, b.text):
+            if len(shared) >= 5 and _opposite_about_the_same(a.text, b.text):
                 na, nb = numbers.get(a.citations[0]), numbers.get(b.citations[0])
                 if na and nb:
                     out.append(f"The papers disagree here: [{na}] and [{nb}] report opposite directions.")
@@ -340,6 +364,7 @@ class AskPipeline:
             answer.closest = hits[:5]
             return self._finish(answer, timings, started)
         t = time.perf_counter()
+        self._question = question
         on_point = self._on_point(question, sources)
         timings["relevance"] = time.perf_counter() - t
         on_point = self._topical(question, on_point, sources)
@@ -425,9 +450,11 @@ class AskPipeline:
         by_cosine = [int(j) for j in np.argsort(-cosine)]
         order = _depth_then_breadth(by_cosine, [c.paper_id for c in cands], cfg.scored_sentences, cfg.scored_per_paper)
         scored = [cands[int(j)] for j in order]
+        self._every, self._query = every, query
         relevance = self._relevance_factory() if self._relevance_factory else None
         self._specific = relevance is not None
         titles = {s.paper.id: s.paper.title for s in sources}
+        self._titles = titles
         self._score(question, scored, titles, relevance)
         self.scored = scored
         return sorted((c for c in scored if c.relevance >= cfg.min_relevance), key=lambda c: -c.relevance)
@@ -687,6 +714,7 @@ class AskPipeline:
             margin=cfg.paper_margin,
             sentence_margin=cfg.sentence_margin,
         )
+        chosen = self._prefer_findings(self._question, chosen)
         out = []
         for g, members in enumerate(group(chosen)):
             for c in members:
@@ -702,6 +730,39 @@ class AskPipeline:
                         group=g,
                     )
                 )
+        return out
+
+    def _prefer_findings(self, question: str, chosen: list[Candidate]) -> list[Candidate]:
+        """Right paper, wrong sentence: a paper quoted only for its background (the sentence that
+        restates the question's topic) is quoted for its best finding or method instead, when the
+        relevance model puts that at ``ask.finding_bar`` or above."""
+        cfg = self.settings.ask
+        relevance = self._relevance_factory() if self._relevance_factory else None
+        if cfg.finding_bar <= 0 or relevance is None or not chosen:
+            return chosen
+        papers = list(dict.fromkeys(c.paper_id for c in chosen))
+        only_background = [p for p in papers if all(c.role == "background" for c in chosen if c.paper_id == p)]
+        if not only_background:
+            return chosen
+        scored = {id(c) for c in self.scored}
+        pool = [c for c in getattr(self, "_every", []) if c.paper_id in only_background and c.role != "background"]
+        fresh = [c for c in pool if id(c) not in scored]
+        if fresh:
+            texts = [f"{self._titles[c.paper_id]}. {c.text}" if cfg.title_context else c.text for c in fresh]
+            for c, value in zip(fresh, relevance.score(question, texts), strict=True):
+                c.relevance = round(float(value), 4)
+            self._embed(fresh, self._query)
+        best: dict[str, Candidate] = {}
+        for c in pool:
+            if c.relevance >= cfg.finding_bar and (c.paper_id not in best or c.relevance > best[c.paper_id].relevance):
+                best[c.paper_id] = c
+        out: list[Candidate] = []
+        for c in chosen:
+            if c.paper_id in best:
+                if best[c.paper_id] not in out:
+                    out.append(best[c.paper_id])
+            else:
+                out.append(c)
         return out
 
     # -- answer ----------------------------------------------------------------------------

@@ -71,7 +71,8 @@ _FINDING = re.compile(
     r"\b(?:we (?:find|found|show|showed|demonstrate|observe|reveal|report|confirm|establish)|results? (?:show|shows|demonstrate|indicate|reveal|suggest)"
     r"|experiments? (?:show|demonstrate|reveal|indicate)|outperform\w*|improv\w*|reduc\w*|increas\w*|achiev\w*|surpass\w*"
     r"|significantly|consistently|state-of-the-art|leads? to|yields?|(?:better|worse|higher|lower|faster|more|less|fewer) than"
-    r"|\d+(?:\.\d+)?\s?(?:%|x|×|points?|pp)\b|on par with|comparable to|matches|fails? to|hurts?|degrad\w*)",
+    r"|\d+(?:\.\d+)?\s?(?:%|×|(?:x|points?|pp)\b)|on par with|comparable to|matches|fails? to|hurts?|degrad\w*"
+    r"|boost\w*|clos(?:e|es|ing) (?:\d|the gap)|(?:provide|find|show) (?:\w+ )?evidence)",
     re.IGNORECASE,
 )
 _METHOD = re.compile(
@@ -113,16 +114,31 @@ def needs_antecedent(sentence: str) -> bool:
     return bool(_ANAPHOR.match(s) or _DEMONSTRATIVE_SUBJECT.match(s) or _REFERS_BACK.match(s))
 
 
-def role(sentence: str) -> str:
-    """finding, method or background (motivation, framing, open problems)."""
+_OPENER = re.compile(
+    r"\b(?:has|have) (?:become|emerged|proven|been (?:widely|extensively|increasingly)|shown (?:great|remarkable|"
+    r"impressive|strong|promising)|achieved (?:remarkable|impressive|great|significant|substantial) (?:success|progress|"
+    r"performance)|demonstrated (?:strong|remarkable|impressive|great|promising)|revolutioni[sz]ed|transformed)"
+    r"|\b(?:is|are) (?:gaining|receiving|attracting) (?:increasing|growing|significant|much|wide)"
+    r"|\brepresents? an? (?:substantial|significant|major|important) (?:advance|step|progress)",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = re.compile(r"\b(?:we|our|us)\b", re.IGNORECASE)
+
+
+def role(sentence: str, index: int | None = None) -> str:
+    """finding, method or background (motivation, framing, open problems). ``index`` is the
+    sentence's place in its abstract: an abstract's first sentence that is not about the
+    authors' own work ("we", "our") sets the scene."""
+    if not _FIRST_PERSON.search(sentence) and (index == 0 or _OPENER.search(sentence)):
+        return "background"
     if _BACKGROUND.search(sentence) and not re.search(r"\bwe (?:find|show|demonstrate)\b", sentence, re.IGNORECASE):
         return "background"
     if _FRAMING_ONLY.search(sentence) and not _FINDING.search(sentence):
         return "background"
     if _FINDING.search(sentence):
         return "finding"
-    if _METHOD.search(sentence):
-        return "method"
+    if _METHOD.search(sentence) or _FIRST_PERSON.search(sentence):
+        return "method"  # about the authors' own work, without a result word
     return "background"
 
 
@@ -143,7 +159,7 @@ def candidates(papers: Sequence[tuple[str, str]], min_words: int = 5) -> list[Ca
                 if previous.endswith("?") or looks_like_instruction(previous) or needs_antecedent(previous):
                     continue
                 text = f"{previous} {s}"
-            out.append(Candidate(pid, i, text, s, role(s)))
+            out.append(Candidate(pid, i, text, s, role(s, i)))
     return out
 
 
@@ -170,6 +186,10 @@ def _ranked(
     )
     if not ranked:
         return []
+    # A paper's background (scene-setting, motivation) is quoted only when none of its findings
+    # or methods clears the bars.
+    own_result = {c.paper_id for c in ranked if c.role != "background"}
+    ranked = [c for c in ranked if c.role != "background" or c.paper_id not in own_result]
     best_of: dict[str, float] = {}
     for c in ranked:
         best_of.setdefault(c.paper_id, c.score)

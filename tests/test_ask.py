@@ -450,3 +450,60 @@ def test_the_coverage_cut_never_refuses_on_its_own(make_assistant):
     a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "paper_coverage": 1.0})
     answer = a.ask("how are fine-tuned speech recognizers merged on mobile phones?", mode="extractive")
     assert not answer.refused and answer.statements, answer.reason
+
+
+def test_a_paper_quoted_only_for_its_background_is_quoted_for_its_finding(make_assistant):
+    papers = [
+        Paper(
+            id="merge-2024",
+            title="Sparse Merging",
+            abstract="Model merging has become popular for combining fine-tuned models. "
+            "We find that sparse masks improve merged accuracy by 3 points on eight tasks.",
+        )
+    ]
+    rel = FixedRelevance({"has become popular": 0.9, "sparse masks improve": 0.6})
+    q = "how are fine-tuned models merged with sparse masks?"
+    on = make_assistant(papers, relevance=rel, ask={"min_relevance": 0.7, "finding_bar": 0.5})
+    texts = [s.text for s in on.ask(q, mode="extractive").statements]
+    assert texts == ["We find that sparse masks improve merged accuracy by 3 points on eight tasks."]
+    off = make_assistant(papers, relevance=rel, ask={"min_relevance": 0.7, "finding_bar": 0})
+    assert [s.text for s in off.ask(q, mode="extractive").statements] == [
+        "Model merging has become popular for combining fine-tuned models."
+    ]
+    low = make_assistant(papers, relevance=FixedRelevance({"has become popular": 0.9, "sparse masks": 0.3}),
+                         ask={"min_relevance": 0.7, "finding_bar": 0.5})  # fmt: skip
+    assert "has become popular" in low.ask(q, mode="extractive").statements[0].text  # the finding is not relevant enough
+
+
+def test_papers_disagree_only_about_the_same_thing():
+    from assistant.ask import _disagreements
+    from assistant.models import Statement
+
+    def st(text, pid):
+        return Statement(text=text, citations=[pid], supported=True, support=1.0, source="extracted", group=0)
+
+    numbers = {"a": 1, "b": 2}
+    same = [
+        st("Reinforcement learning fine-tuning improves knowledge recall of language models on factual questions.", "a"),
+        st("Reinforcement learning fine-tuning hurts knowledge recall of language models on long-tail factual questions.", "b"),
+    ]
+    assert _disagreements(same, numbers) == ["The papers disagree here: [1] and [2] report opposite directions."]
+    # Seen in an answer: "improving" zero-shot performance against relying "less" on surface
+    # features are not opposite findings, however many words the two sentences share.
+    different = [
+        st("Instruction fine-tuning has recently emerged as a promising approach for improving the zero-shot "
+           "capabilities of Large Language Models (LLMs) on new tasks. This technique has shown particular strength "
+           "in improving the performance of modestly sized LLMs, sometimes inducing performance competitive with "
+           "much larger model variants.", "a"),
+        st("Our observations indicate that CC-LLMs, while outperforming their out-of-the-box counterparts, exhibit "
+           "a tendency to rely less on encoding surface, syntactic, and semantic properties, highlighting the "
+           "interplay between domain-specific adaptation and probing task performance.", "b"),
+    ]  # fmt: skip
+    assert _disagreements(different, numbers) == []
+    from assistant.ask import _opposite_about_the_same
+    from assistant.judge.signals import direction_conflicts
+
+    a, b = (x.text for x in different)
+    assert direction_conflicts(a.lower(), b.lower())  # "larger" against "less": the old check fired
+    assert not _opposite_about_the_same(a, b)
+    assert _opposite_about_the_same(same[0].text, same[1].text)
