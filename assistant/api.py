@@ -255,7 +255,7 @@ class Assistant:
         from .outline import OutlineBuilder
 
         self._check_llm(mode)
-        builder = OutlineBuilder(self.settings, self.index, lambda: self.llm, lambda: self.judge)
+        builder = OutlineBuilder(self.settings, self.index, lambda: self.llm, lambda: self.judge, lambda: self.relevance)
         return builder.build(topic, depth=depth, draft=draft, mode=mode)
 
     # -- serve ----------------------------------------------------------------------------

@@ -232,6 +232,14 @@ class TopicExpansion(BaseModel):
     feedback: list[FeedbackQuery] = Field(
         default_factory=list, description="A short topic's second retrievals, one per seed (pseudo-relevance feedback)."
     )
+    read_as: str = Field(
+        "",
+        description="A short topic as the relevance model read it (the topic and its seeds' sentences that use a topic "
+        "term); a candidate without a topic term was kept only when it read as about this.",
+    )
+    vetoed: list[str] = Field(
+        default_factory=list, description="Papers over the cut that the relevance model did not read as about it."
+    )
 
 
 class Outline(BaseModel):

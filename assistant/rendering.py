@@ -89,8 +89,10 @@ def outline_markdown(outline: Outline) -> str:
         lines.append("")
         lines.append("_Just under the relevance cut (not in this outline):_")
         lines.append("")
+        vetoed = set(outline.expansion.vetoed) if outline.expansion is not None else set()
         for r in outline.left_out:
-            lines.append(f"- {r.title} (`{r.paper_id}`)")
+            why = " - over the cut, but not about the topic by the relevance model" if r.paper_id in vetoed else ""
+            lines.append(f"- {r.title} (`{r.paper_id}`){why}")
     if outline.expansion is not None and outline.expansion.feedback:
         lines.append("")
         lines.append(f"_{expansion_summary(outline)}_")

@@ -338,6 +338,20 @@ class OutlineSettings(BaseModel):
         description="Weight of the second (feedback) rankings against the topic's own in a short topic's pool (chosen "
         "on the tuning topics).",
     )
+    relevance_floor: float | None = Field(
+        0.0,
+        description="A short topic's candidate that does not use a topic term is kept only when the relevance model's "
+        "reading of it is at least this standard score over the pool (None: no veto).",
+    )
+    relevance_docs: int = Field(
+        3, ge=1, description="Seeds whose sentences using a topic term describe a short topic to the relevance model."
+    )
+    relevance_top: int = Field(
+        60,
+        ge=1,
+        description="The relevance model reads this many of a short topic's pool (the best by score; the rest take "
+        "the lowest reading).",
+    )
     evidence_weight: float = Field(
         2.0,
         ge=0,

@@ -32,7 +32,7 @@ from assistant.evaluation.outline_metrics import studies_under  # noqa: E402
 GOLD = HERE / "data" / "outline_gold.json"
 
 
-def score(settings, index, topics: list[dict], labels: bool = False) -> list[dict]:
+def score(settings, index, topics: list[dict], labels: bool = False, relevance=None) -> list[dict]:
     """Per topic: kept, coverage and precision of the candidate set (``labels``: the topic's short
     label as the query, e.g. "reasoning" for "reasoning and chain of thought")."""
     from assistant.outline.candidates import candidate_pool
@@ -40,7 +40,7 @@ def score(settings, index, topics: list[dict], labels: bool = False) -> list[dic
     rows = []
     for t in topics:
         gold = studies_under(t["tree"])
-        pool = candidate_pool(settings, index, t["topic"] if labels else t["query"])
+        pool = candidate_pool(settings, index, t["topic"] if labels else t["query"], relevance)
         kept = {p.id for p, _ in pool.kept}
         hit = len(kept & gold)
         rows.append(
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     assistant = Assistant(Settings(outline=overrides))
     topics = json.loads(GOLD.read_text())["topics"]
     if not args.grid:
-        rows = score(assistant.settings, assistant.index, topics, args.labels)
+        rows = score(assistant.settings, assistant.index, topics, args.labels, assistant.relevance)
         for r in rows:
             print(
                 f"{r['topic']:<32} kept {r['kept']:>3} gold {r['gold']:>3} cov {r['coverage']:.2f} prec {r['precision']:.2f}"
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'evidence_weight':>15} {'cut':>5} {'cov':>6} {'prec':>6}  kept per topic")
     for weight, cut in itertools.product((0.0, 1.0, 1.5, 2.0, 3.0), (0.75, 1.0, 1.25, 1.5, 1.75, 2.0)):
         settings = Settings(outline={**overrides, "evidence_weight": weight, "cut": cut})
-        rows = score(settings, assistant.index, topics, args.labels)
+        rows = score(settings, assistant.index, topics, args.labels, assistant.relevance)
         n = len(rows)
         cov, prec = sum(r["coverage"] for r in rows) / n, sum(r["precision"] for r in rows) / n
         print(f"{weight:>15} {cut:>5} {cov:>6.3f} {prec:>6.3f}  {[r['kept'] for r in rows]}")

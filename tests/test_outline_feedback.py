@@ -90,7 +90,7 @@ def _hits(ids, start=1.0):
     return [Hit(paper_id=pid, title=pid, score=start - 0.01 * i, similarity=0.5) for i, pid in enumerate(ids)]
 
 
-def _pool(topic, monkeypatch, settings=None):
+def _pool(topic, monkeypatch, settings=None, relevance=None):
     """candidate_pool over the fake corpus: the topic finds the two merging abstracts and filler; any
     longer (expanded) query finds the task-arithmetic paper first."""
     from assistant.outline import candidates as mod
@@ -105,7 +105,7 @@ def _pool(topic, monkeypatch, settings=None):
 
     monkeypatch.setattr(mod, "search", search)
     settings = settings or Settings(outline={"min_papers": 3, "feedback_docs": 2})
-    return mod.candidate_pool(settings, _Index(CORPUS), topic), queries
+    return mod.candidate_pool(settings, _Index(CORPUS), topic, relevance), queries
 
 
 def test_a_short_topic_admits_what_its_seeds_vocabulary_finds(monkeypatch):
@@ -144,8 +144,83 @@ def test_the_outline_says_what_it_searched_with():
 
 
 @pytest.mark.slow
-def test_merging_outline_includes_task_arithmetic_and_breadcrumbs(real_assistant):
+def test_merging_outline_includes_task_arithmetic_task_vectors_and_breadcrumbs(real_assistant):
     outline = real_assistant.outline("merging", mode="extractive")
     placed = {s.paper_id for s in outline.studies}
-    assert {"task-arithmetic-2023", "breadcrumbs-2023"} <= placed
+    # Issue 12's target: task arithmetic, task-vector composition, Model Breadcrumbs (checkpoint averaging,
+    # free-lunch, reads at about the pool's mean: kept on one index build, just under the cut on another).
+    assert {"task-arithmetic-2023", "knowledge-composition-2024", "breadcrumbs-2023"} <= placed
     assert outline.expansion is not None and [q.seed for q in outline.expansion.feedback] == ["breadcrumbs-2023"]
+    # Multi-task papers that MiniLM puts near the word do not read as about merging.
+    assert outline.expansion.vetoed and not set(outline.expansion.vetoed) & placed
+    assert outline.expansion.read_as.startswith("merging: Model Breadcrumbs")
+
+
+class _Reads:
+    """A relevance model that reads an abstract as about the topic when it names one of ``words``."""
+
+    def __init__(self, *words):
+        self.words = words
+        self.queries: list[str] = []
+
+    def score(self, query, texts):
+        self.queries.append(query)
+        return [0.9 if any(w in t.lower() for w in self.words) else 0.2 for t in texts]
+
+
+def test_describe_reads_a_short_topic_as_its_seeds_use_it():
+    from assistant.outline.feedback import describe
+
+    terms = topic_evidence("merging", [p.id for p in CORPUS], *_stats()).terms
+    text = describe("merging", terms, [MERGING, PASSING], docs=3)
+    assert text.startswith("merging: Scaling multi-task model merging with sparse masks")
+    assert "We study merging fine-tuned models in the weight space" in text and "Model merging helps" in text
+    assert "Foundation models are fine-tuned" not in text  # a sentence without the topic term says nothing of it
+    assert describe("merging", terms, [FILLER[1]]) == "merging"
+
+
+def test_the_relevance_model_vetoes_a_candidate_without_the_topic_term(monkeypatch):
+    # Filler reached by the feedback query is kept by default (min_papers); the relevance model reads only
+    # the task-arithmetic paper (and the merging abstracts) as about the topic.
+    settings = Settings(outline={"min_papers": 4, "feedback_docs": 2, "relevance_floor": 0.0})
+    reads = _Reads("merging", "weight space")
+    pool, _ = _pool("merging", monkeypatch, settings, relevance=reads)
+    kept = [p.id for p, _ in pool.kept]
+    assert {"crumbs", "finance", "arithmetic"} <= set(kept)
+    # The finance paper reads as about it, and uses the topic term anyway: never vetoed for that.
+    assert not any(pid.startswith("p") for pid in kept)  # every filler paper reads below the pool's mean
+    assert len(kept) == 3  # no refill with vetoed papers, even under min_papers
+    assert pool.vetoed and set(pool.vetoed) <= {p.id for p in FILLER}
+    assert pool.left_out and pool.left_out[0][0].id in pool.vetoed  # reported just under the cut
+    assert reads.queries == [pool.description] and pool.description.startswith("merging: ")
+    # A factory is called once; no floor, no reading.
+    pool, _ = _pool("merging", monkeypatch, settings, relevance=lambda: reads)
+    assert {p.id for p, _ in pool.kept} == set(kept)
+    off = Settings(outline={"min_papers": 4, "feedback_docs": 2, "relevance_floor": None})
+    pool, _ = _pool("merging", monkeypatch, off, relevance=_Reads())
+    assert pool.vetoed == [] and pool.description == "" and len(pool.kept) == 4
+
+
+def test_a_topic_term_paper_is_never_vetoed(monkeypatch):
+    settings = Settings(outline={"min_papers": 3, "feedback_docs": 2, "relevance_floor": 0.0})
+    pool, _ = _pool("merging", monkeypatch, settings, relevance=_Reads("tangent"))
+    kept = {p.id for p, _ in pool.kept}
+    assert {"crumbs", "finance"} <= kept  # they use "merging": the relevance model is not asked to agree
+    assert "arithmetic" in kept
+
+
+def test_the_markdown_says_which_papers_the_relevance_model_turned_away():
+    from assistant.models import Reference
+
+    outline = Outline(
+        topic="merging",
+        tree=OutlineNode(label="merging", label_source="topic"),
+        left_out=[
+            Reference(n=0, paper_id="multi", title="Multi-task tuning"),
+            Reference(n=0, paper_id="near", title="Near"),
+        ],
+        expansion=TopicExpansion(terms=["merg"], read_as="merging: ...", vetoed=["multi"]),
+    )
+    md = outline.to_markdown()
+    assert "- Multi-task tuning (`multi`) - over the cut, but not about the topic by the relevance model" in md
+    assert "- Near (`near`)\n" in md

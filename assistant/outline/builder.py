@@ -38,16 +38,22 @@ class OutlineBuilder:
     """Builds an Outline for a topic from an open Index."""
 
     def __init__(
-        self, settings: Settings, index, llm_factory: Callable | None = None, judge_factory: Callable | None = None
+        self,
+        settings: Settings,
+        index,
+        llm_factory: Callable | None = None,
+        judge_factory: Callable | None = None,
+        relevance_factory: Callable | None = None,
     ) -> None:
         self.settings = settings
         self.index = index
         self._llm_factory = llm_factory
         self._judge_factory = judge_factory
+        self._relevance_factory = relevance_factory
 
     def candidates(self, topic: str) -> list[tuple[Paper, float]]:
         """Papers relevant to the topic with their relevance (see candidates.candidates)."""
-        return candidates(self.settings, self.index, topic)
+        return candidates(self.settings, self.index, topic, self._relevance_factory)
 
     def build(self, topic: str, depth: int | None = None, draft: bool = False, mode: str | None = None) -> Outline:
         """The outline tree for ``topic``; QueryError when the corpus has nothing on it.
@@ -76,7 +82,7 @@ class OutlineBuilder:
         )
         timings: dict[str, float] = {}
         with _timed(timings, "candidates"):
-            pool = candidate_pool(self.settings, self.index, topic)
+            pool = candidate_pool(self.settings, self.index, topic, self._relevance_factory)
             found = pool.kept
         if len(found) < 2:
             closest = ", ".join(p.id for p, _ in found) or "none"
@@ -138,6 +144,10 @@ class OutlineBuilder:
         if outline.expansion and outline.expansion.feedback:
             for q in outline.expansion.feedback:
                 log.info("outline %r: second retrieval from %s: %s", topic, q.seed, ", ".join(q.terms))
+            if outline.expansion.vetoed:
+                log.info(
+                    "outline %r: not about it, by the relevance model: %s", topic, ", ".join(outline.expansion.vetoed)
+                )
         outline.checks = dict(sorted(run.checks.items()))
         outline.timings = {k: round(v, 4) for k, v in timings.items()}
         return outline
@@ -152,4 +162,6 @@ def _expansion(pool) -> TopicExpansion | None:
         phrases=list(pool.evidence.phrases),
         seeds=list(pool.evidence.seeds),
         feedback=[FeedbackQuery(seed=q.seed, terms=list(q.terms)) for q in pool.feedback],
+        read_as=pool.description,
+        vetoed=list(pool.vetoed),
     )

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from ..text import STOPWORDS, split_sentences
 from .evidence import _STOP, _stem, grams
 
-__all__ = ["Feedback", "feedback", "is_short", "topic_words"]
+__all__ = ["Feedback", "describe", "feedback", "is_short", "topic_words"]
 
 #: A word in the title or in a sentence that uses a topic term counts this many times.
 LOCAL = 2.0
@@ -138,3 +138,11 @@ def seed_query(topic: str, terms: set[str], paper, df: Counter, n: int, k: int =
 def _names_topic(gram: str, terms: set[str]) -> bool:
     """A bigram made of a topic word and another ("model merging" for "merging") restates the topic."""
     return " " in gram and any(w in terms for w in gram.split(" "))
+
+
+def describe(topic: str, terms: set[str], seeds: list, docs: int = 3) -> str:
+    """The topic as its strongest hits use it: "merging: <title and sentences of the ``docs`` best
+    seeds that use a topic term>", what the relevance model reads a short topic as (the bare word
+    tells it little: "merging" could be anything)."""
+    said = [s for p in seeds[:docs] for s in [p.title, *split_sentences(p.abstract)] if grams(s) & terms]
+    return f"{topic}: {' '.join(said)}" if said else topic
