@@ -247,6 +247,9 @@ def test_keyphrases_are_multiword_shared_and_distinct():
     assert "task vectors" in candidate_phrases("We add task vectors to merge models.", avoid={"merging"})
     assert not any(len(p.split()) < 2 for p in candidate_phrases("Weight averaging of fine-tuned checkpoints.", set()))
     assert not any("merg" in p for p in candidate_phrases("Model merging with merged weights.", {"merging"}))
+    # How a study reports is not what it is about ("Extensive experiments" once named a category).
+    reported = candidate_phrases("Extensive experiments and comprehensive evaluation show superior results.", set())
+    assert not any(w in p for p in reported for w in ("experiments", "comprehensive evaluation", "superior"))
 
     def embed(texts):  # bag of letters: enough to tell the two groups apart
         import numpy as np

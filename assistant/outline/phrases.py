@@ -21,6 +21,9 @@ _WEAK = {
     "approach", "approaches", "method", "methods", "based", "using", "via", "new", "novel", "results",
     "performance", "paper", "study", "work", "various", "different", "existing", "recent", "however",
     "propose", "proposed", "show", "shows", "find", "findings", "significantly", "effective", "effectively",
+    # how a study reports, not what it is about ("Extensive experiments" named a merging category)
+    "experiments", "experiment", "experimental", "extensive", "comprehensive", "empirical", "evaluation",
+    "evaluations", "leading", "superior", "remarkable", "impressive", "promising", "substantial", "significant",
 }  # fmt: skip
 
 
