@@ -372,3 +372,32 @@ def test_short_title_does_not_end_on_a_function_word():
     assert short_title("Model Breadcrumbs: Scaling Multi-Task Model Merging with Sparse Masks") == "Model Breadcrumbs"
     assert short_title("Teaching Large Language Models to Refuse Unknown Questions") == "Teaching Large Language Models"
     assert short_title("How to Train Your Dragon Model Quickly Now") == "How to Train"
+
+
+def test_a_top_level_category_left_with_one_study_goes_to_other():
+    from assistant.models import Assignment, OutlineNode, OutlineStudy
+    from assistant.outline.run import OutlineRun
+    from assistant.outline.tree import _dissolve_singletons
+    from assistant.settings import Settings
+
+    big = OutlineNode(label="Refusal tuning", papers=["a", "b", "c"])
+    lone = OutlineNode(label="Contract NER and related", papers=["x"])
+    both = OutlineNode(label="Retrieval", papers=["y"])
+    studies = [OutlineStudy(paper_id=p, title=p, claim=p) for p in ("a", "b", "c", "x", "y")]
+    for s in studies[:3]:
+        s.assignments = [Assignment(label="Refusal tuning", path=["Refusal tuning"], fit=0.6)]
+    studies[3].assignments = [Assignment(label="Contract NER and related", path=["Contract NER and related"], fit=0.4)]
+    studies[4].assignments = [  # y also fits Refusal tuning: it stays there only
+        Assignment(label="Retrieval", path=["Retrieval"], fit=0.5),
+        Assignment(label="Refusal tuning", path=["Refusal tuning"], fit=0.49),
+    ]
+    big.papers.append("y")
+    leaves = [big, lone, both]
+    located = [(leaf, [leaf.label]) for leaf in leaves]
+    run = OutlineRun(settings=Settings(), index=None, topic="hallucination")
+    assert _dissolve_singletons(run, leaves, located, studies) == ["x"]
+    assert lone.papers == [] and both.papers == [] and big.papers == ["a", "b", "c", "y"]
+    assert [a.label for a in studies[4].assignments] == ["Refusal tuning"] and studies[3].assignments == []
+    # With no real category left, nothing is dissolved.
+    solo = [OutlineNode(label="A", papers=["a"]), OutlineNode(label="B", papers=["b"])]
+    assert _dissolve_singletons(run, solo, [(n, [n.label]) for n in solo], studies) == []

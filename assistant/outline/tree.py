@@ -62,6 +62,7 @@ def assign(run: OutlineRun, root: OutlineNode, studies: list[OutlineStudy], vect
         for j in placed[i]:
             leaves[j].papers.append(s.paper_id)
             s.assignments.append(Assignment(label=leaves[j].label, path=located[j][1], fit=round(float(sims[i, j]), 4)))
+    other += _dissolve_singletons(run, leaves, located, studies)
     other = _regroup_leftovers(run, root, other, studies, vectors)
     if other:
         root.children.append(
@@ -69,6 +70,24 @@ def assign(run: OutlineRun, root: OutlineNode, studies: list[OutlineStudy], vect
                 label="Other", description="Studies that fit no category well.", papers=other, label_source="other"
             )
         )
+
+
+def _dissolve_singletons(run: OutlineRun, leaves, located, studies: list[OutlineStudy]) -> list[str]:
+    """A top-level category left with one study is no category ("Fine-grained Contract NER and
+    related" in an outline on hallucination): its study goes to Other (or stays only in its
+    second category), while a real category remains."""
+    out: list[str] = []
+    by_id = {s.paper_id: s for s in studies}
+    for leaf, (_, path) in zip(leaves, located):
+        if len(path) != 1 or len(leaf.papers) != 1 or not any(len(lf.papers) >= 2 for lf in leaves):
+            continue
+        pid = leaf.papers.pop()
+        study = by_id[pid]
+        study.assignments = [a for a in study.assignments if a.path != path]
+        if not study.assignments:
+            out.append(pid)
+        run.checks["assignment_singletons_to_other"] += 1
+    return out
 
 
 def _regroup_leftovers(
