@@ -126,3 +126,29 @@ def test_other_embedder_is_a_clear_error(settings_factory, fake_embedder):
 def test_missing_index_says_how_to_build(settings_factory, fake_embedder):
     with pytest.raises(NoIndexError, match="review ingest"):
         Index(settings_factory(), embedder=fake_embedder)
+
+
+def test_changed_chunk_settings_re_embed_papers_whose_chunk_ids_stay_the_same(settings_factory, fake_embedder, caplog):
+    # Four sentences: 3/1 makes windows [0,3) [2,4), 3/0 makes [0,3) [3,4): the same two chunk ids.
+    idx = Index(settings_factory(chunks={"sentences": 3, "overlap": 1}), embedder=fake_embedder, create=True)
+    idx.ingest(_papers(3))
+    before = {cid: t for cid, t in zip(*_chunk_texts(idx))}
+    caplog.set_level("INFO", logger="assistant.indexing.ingest")
+    again = Index(settings_factory(chunks={"sentences": 3, "overlap": 0}), embedder=fake_embedder)
+    report = again.ingest(_papers(3))
+    assert report.repaired == 3 and report.chunks_embedded == 6
+    after = {cid: t for cid, t in zip(*_chunk_texts(again))}
+    assert set(after) == set(before) and after != before
+    assert after["paper0-2024#1"] == "Delta0 ends."
+    assert "other chunk settings" in caplog.text and "do not match their content hash" not in caplog.text
+    assert again.ingest(_papers(3)).chunks_embedded == 0  # and a rerun is a no-op
+    caplog.clear()
+    whole = Index(settings_factory(chunks={"sentences": 4, "overlap": 0}), embedder=fake_embedder)
+    assert whole.ingest(_papers(3)).repaired == 3  # fewer windows: other ids, the same message
+    assert "other chunk settings" in caplog.text and "content hash" not in caplog.text
+    assert whole.stats().chunks == 3
+
+
+def _chunk_texts(idx):
+    got = idx.store._chunks.get(include=["documents"])
+    return got["ids"], got["documents"]

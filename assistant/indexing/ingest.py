@@ -41,10 +41,26 @@ def _chunk_hashes(store) -> dict[str, dict[str, str | None]]:
     return out
 
 
-def _intact(paper: Paper, content_hash: str, chunks: dict[str, str | None], sentences: int, overlap: int) -> bool:
-    """True when the stored chunks are exactly the ones this paper's text makes, of its hash."""
-    expected = {c.id for c in chunk_paper(paper, sentences, overlap)}
-    return set(chunks) == expected and all(h in (None, content_hash) for h in chunks.values())
+def _state(
+    paper: Paper,
+    content_hash: str,
+    chunks: dict[str, str | None],
+    windows: dict[str, tuple[int, int]],
+    sentences: int,
+    overlap: int,
+) -> str:
+    """"ok" when the stored chunks are exactly the ones this paper's text makes with these chunk
+    settings; "hash" when a chunk is missing or of another text (a crash, a concurrent writer of
+    an older version); "settings" when they are of this text but other chunk settings (another
+    window count, or "#1" covering sentences 2-4 with overlap 1 and 3-4 without)."""
+    expected = {c.id: (c.sentence_start, c.sentence_end) for c in chunk_paper(paper, sentences, overlap)}
+    if not chunks or not all(h in (None, content_hash) for h in chunks.values()):
+        return "hash"
+    if set(chunks) != set(expected):
+        return "settings" if all(h == content_hash for h in chunks.values()) else "hash"
+    if any(windows.get(cid, w) != w for cid, w in expected.items()):
+        return "settings"
+    return "ok"
 
 
 def ingest_papers(index: Index, papers: Sequence[Paper], progress: Progress | None = None) -> IngestReport:
@@ -61,11 +77,23 @@ def ingest_papers(index: Index, papers: Sequence[Paper], progress: Progress | No
     others = [pid for pid in committed if pid not in incoming]
     candidates = [p for p in papers if committed.get(p.id) == p.content_hash()]
     candidates += store.get_papers(others) if others else []
-    broken = [
-        p for p in candidates if not _intact(p, committed[p.id], stored.get(p.id, {}), cfg.sentences, cfg.overlap)
-    ]
+    windows = store.chunk_windows() if hasattr(store, "chunk_windows") else {}
+    state = {
+        p.id: _state(p, committed[p.id], stored.get(p.id, {}), windows, cfg.sentences, cfg.overlap) for p in candidates
+    }
+    broken = [p for p in candidates if state[p.id] == "hash"]
     if broken:
         log.warning("repairing %d papers whose chunks do not match their content hash", len(broken))
+    rechunk = [p for p in candidates if state[p.id] == "settings"]
+    if rechunk:
+        log.info(
+            "re-embedding %d papers whose chunks were made with other chunk settings (now chunks.sentences=%d, "
+            "chunks.overlap=%d)",
+            len(rechunk),
+            cfg.sentences,
+            cfg.overlap,
+        )
+        broken += rechunk
     # Chunks whose paper record is missing are leftovers of an interrupted run.
     orphans = {pid for pid in stored if pid not in committed and pid not in incoming}
     report = IngestReport(

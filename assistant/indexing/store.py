@@ -337,6 +337,17 @@ class ChromaStore:
             out[cid] = (str((m or {}).get("paper_id", "")), str(h) if h is not None else None)
         return out
 
+    @_guarded_read
+    def chunk_windows(self) -> dict[str, tuple[int, int]]:
+        """Every chunk id -> the (first, end) sentence window of its paper's abstract it covers."""
+        got = self._chunks.get(include=["metadatas"])
+        out = {}
+        for cid, m in zip(got["ids"], got["metadatas"] or []):
+            m = m or {}
+            if "sentence_start" in m and "sentence_end" in m:
+                out[cid] = (int(m["sentence_start"]), int(m["sentence_end"]))
+        return out
+
     @_guarded
     def delete_chunks(self, paper_ids: Sequence[str]) -> None:
         """Remove every chunk of these papers."""
