@@ -380,6 +380,12 @@ class OutlineSettings(BaseModel):
         description="Name categories by keyphrases of their studies (KeyBERT's method on the bundled embedder); "
         "a phrase that fails the label checks leaves the distinctive-term label.",
     )
+    label_rarity: float = Field(
+        0.3,
+        ge=0,
+        description="A keyphrase label gains up to this for being rare in the corpus (the idf of its rarest word): "
+        "'task arithmetic' over 'pre-trained models' (0 = fit to the category alone).",
+    )
     llm_labels: bool = Field(
         True,
         description="Ask the LLM for category labels (auto/generative mode); a label that fails the checks "

@@ -250,6 +250,27 @@ def test_keyphrases_are_multiword_shared_and_distinct():
     # How a study reports is not what it is about ("Extensive experiments" once named a category).
     reported = candidate_phrases("Extensive experiments and comprehensive evaluation show superior results.", set())
     assert not any(w in p for p in reported for w in ("experiments", "comprehensive evaluation", "superior"))
+    assert not any("github" in p or "https" in p for p in candidate_phrases("Code: https://github.com/x/y here.", set()))
+
+
+def test_a_rare_phrase_names_a_category_before_a_common_one():
+    from collections import Counter
+
+    from assistant.outline.phrases import _rarity, phrase_labels
+
+    background = (Counter({"pre-trained": 46, "models": 225, "task": 127, "arithmetic": 3}), 240)
+    assert _rarity("task arithmetic", background) > _rarity("pre-trained models", background) > 0
+    assert _rarity("task arithmetic", None) == 0.0
+
+    def embed(texts):  # every phrase equally close to the group: only rarity can decide
+        import numpy as np
+
+        return np.ones((len(texts), 4), dtype=np.float32) / 2
+
+    groups = [["Task arithmetic edits pre-trained models.", "Task arithmetic on pre-trained models helps."]]
+    cents = [embed(["x"])[0]]
+    assert phrase_labels(embed, groups, cents, set(), background=background, rarity=0.3)[0].startswith("Task arithmetic")
+    assert phrase_labels(embed, groups, cents, set(), background=background, rarity=0)[0].startswith("Pre-trained")
 
     def embed(texts):  # bag of letters: enough to tell the two groups apart
         import numpy as np

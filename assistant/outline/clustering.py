@@ -77,7 +77,15 @@ def _keyphrase_labels(
         [f"{studies[i].title}. {abstracts.get(studies[i].paper_id, studies[i].claim)}" for i in g] for g in groups
     ]
     centroids = [vectors[g].mean(axis=0) for g in groups]
-    proposed = phrase_labels(run.index.embedder.embed_documents, sources_text, centroids, avoid, run.common)
+    proposed = phrase_labels(
+        run.index.embedder.embed_documents,
+        sources_text,
+        centroids,
+        avoid,
+        run.common,
+        background=run.background,
+        rarity=run.settings.outline.label_rarity,
+    )
     labels, sources = list(labels), list(sources)
     for j, label in enumerate(proposed):
         if label is None:

@@ -35,6 +35,7 @@ def _root(word: str) -> str:
 def candidate_phrases(text: str, avoid: set[str]) -> set[str]:
     """2-3 adjacent words of ``text`` (lowercase): no function word, no ``avoid`` word (the
     topic's and parents' words), no weak word at either end, and not only field words."""
+    text = re.sub(r"https?://\S+|www\.\S+|\S+\.(?:com|org|io|net)\S*", " ", text)  # a URL is no phrase
     tokens = [w.lower() for w in _WORD.findall(text)]
     avoid_roots = {_root(w) for w in avoid}
     # Field words ("task", "data", "model") may be part of a phrase ("task vectors"), function words may not.
@@ -53,15 +54,38 @@ def candidate_phrases(text: str, avoid: set[str]) -> set[str]:
     return out
 
 
+def _rarity(phrase: str, background: tuple | None) -> float:
+    """0 (a word of the phrase is in every abstract, or no background) to 1 (in none): the idf of its
+    rarest word over the corpus, scaled by the largest possible."""
+    import math
+
+    if not background or not background[1]:
+        return 0.0
+    df, n = background
+    fewest = min(df.get(w, n) for w in phrase.split())
+    return math.log((n + 1) / (fewest + 1)) / math.log(n + 1)
+
+
 def phrase_labels(
-    embed, groups: list[list[str]], centroids, avoid: set[str], common: set[str] = frozenset(), diversity: float = 0.6
+    embed,
+    groups: list[list[str]],
+    centroids,
+    avoid: set[str],
+    common: set[str] = frozenset(),
+    diversity: float = 0.6,
+    background: tuple | None = None,
+    rarity: float = 0.3,
 ) -> list[str | None]:
     """One label per group of member texts, or None where no phrase is shared by two members.
 
     A phrase qualifies when at least two members (one, for a single-member group) use it and not
     all its words are ``common`` corpus words. Its score is its cosine to its group's centroid
     minus its best cosine to a sibling's; the label is the best phrase, joined by a second one
-    chosen by maximal marginal relevance when that one scores at least 70% as well.
+    chosen by maximal marginal relevance when that one scores at least 70% as well. With a
+    ``background`` (corpus document frequency of each word, corpus size), a phrase that is rare in
+    the corpus gains up to ``rarity``: "task arithmetic" (its rarest word in 3 of 240 abstracts)
+    names a category of a merging outline better than "pre-trained models" (46 of 240), however
+    close both are to the category's centroid.
     """
     import numpy as np
 
@@ -93,7 +117,7 @@ def phrase_labels(
         rival = np.delete(sims[rows], g, axis=1).max(axis=1) if len(groups) > 1 else np.zeros(len(rows))
         # Longer phrases name a field better than single words, at equal fit.
         length = np.asarray([0.02 * (len(p.split()) - 1) for p in phrases])
-        score = own - rival + length
+        score = own - rival + length + rarity * np.asarray([_rarity(p, background) for p in phrases])
         best = int(np.argmax(score))
         chosen = [best]
         mmr = diversity * score - (1 - diversity) * (vecs[rows] @ vecs[rows[best]])
