@@ -314,6 +314,49 @@ class _Source:
     sentences: list[str]
 
 
+def verdict_key(settings: Settings) -> str:
+    """The model a verdict is about: the GGUF file (path, size, mtime) or the server's model."""
+    from pathlib import Path
+
+    llm = settings.llm
+    if llm.url:
+        return f"{llm.api_model}@{llm.url}"
+    path = Path(llm.model).expanduser()
+    if path.is_file():
+        stat = path.stat()
+        return f"{path.resolve()}:{stat.st_size}:{int(stat.st_mtime)}"
+    return llm.model
+
+
+def read_verdicts(settings: Settings) -> tuple[dict, Any]:
+    """The remembered verdicts on models (``<cache>/llm-verdicts.json``) and that file's path."""
+    import json
+    from pathlib import Path
+
+    path = Path(settings.paths.cache) / "llm-verdicts.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    return (data if isinstance(data, dict) else {}), path
+
+
+def write_verdicts(data: dict, path) -> None:
+    """Write the verdicts atomically; a read-only cache only costs the memory of them."""
+    import json
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.debug("could not remember the model verdict: %s", exc)
+
+
 class AskPipeline:
     """One question in, one checked Answer out."""
 
@@ -555,27 +598,10 @@ class AskPipeline:
     # -- generation verdicts ---------------------------------------------------------------
 
     def _verdict_key(self) -> str:
-        from pathlib import Path
-
-        llm = self.settings.llm
-        if llm.url:
-            return f"{llm.api_model}@{llm.url}"
-        path = Path(llm.model).expanduser()
-        if path.is_file():
-            stat = path.stat()
-            return f"{path.resolve()}:{stat.st_size}:{int(stat.st_mtime)}"
-        return llm.model
+        return verdict_key(self.settings)
 
     def _verdicts(self) -> tuple[dict, Any]:
-        import json
-        from pathlib import Path
-
-        path = Path(self.settings.paths.cache) / "llm-verdicts.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        return (data if isinstance(data, dict) else {}), path
+        return read_verdicts(self.settings)
 
     def remembered_extractive(self) -> int:
         """Answers this model file has had with no kept statement, when that has made it not worth
@@ -597,22 +623,11 @@ class AskPipeline:
         return True
 
     def _record_generation(self, kept: bool) -> None:
-        import json
-        import os
-        import tempfile
-
         data, path = self._verdicts()
         record = data.setdefault(self._verdict_key(), {"answers": 0, "kept": 0})
         record["answers"] = int(record.get("answers", 0)) + 1
         record["kept"] = int(record.get("kept", 0)) + int(kept)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=1)
-            os.replace(tmp, path)
-        except OSError as exc:  # a read-only cache only costs the memory of the verdict
-            log.debug("could not remember the generation verdict: %s", exc)
+        write_verdicts(data, path)
 
     # -- sources ---------------------------------------------------------------------------
 

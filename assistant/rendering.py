@@ -117,6 +117,11 @@ def check_summary(outline: Outline) -> str:
             f"labels: {c.get('labels_llm', 0)} from the LLM, {c.get('labels_llm_rejected', 0)} LLM labels "
             "rejected by the checks (distinctive terms used instead)"
         )
+    if c.get("labels_llm_skipped"):
+        parts.append(
+            f"labels: the LLM was not asked (too few of its first {c['labels_llm_skipped']} labels passed the "
+            "checks; remembered per model file, --mode generative asks it)"
+        )
     if c.get("assignments"):
         parts.append(
             f"placements: the support judge agrees with {c.get('assignments_agreed', 0)} of {c['assignments']}"

@@ -391,6 +391,15 @@ class OutlineSettings(BaseModel):
         description="Ask the LLM for category labels (auto/generative mode); a label that fails the checks "
         "falls back to distinctive terms.",
     )
+    label_probe: int = Field(
+        9,
+        ge=0,
+        description="auto mode: after this many LLM-proposed labels of one model file, stop asking it when under "
+        "label_min_accepted of them passed the checks (remembered per model file; 0 = always ask).",
+    )
+    label_min_accepted: float = Field(
+        0.25, ge=0, le=1, description="Share of a model's proposed labels that must pass the checks to keep asking it."
+    )
     label_titles: int = Field(8, ge=2, le=20, description="Member titles shown to the LLM when it names a category.")
     rewrite_claims: bool = Field(
         False,

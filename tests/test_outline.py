@@ -144,23 +144,52 @@ def TitleWordLLM(fixed: str | None = None) -> ScriptedLLM:  # noqa: N802 (reads 
     return ScriptedLLM(fixed if fixed is not None else _title_words)
 
 
+def _always_ask(settings, **outline):
+    """These settings with the LLM asked for labels whatever its record (outline.label_probe 0)."""
+    return settings.model_copy(
+        update={"outline": settings.outline.model_copy(update={"label_probe": 0, **outline})}
+    )
+
+
+@pytest.mark.slow
+def test_auto_mode_stops_asking_a_model_whose_labels_never_pass(real_assistant, tmp_path):
+    a = real_assistant
+    settings = _always_ask(a.settings, label_probe=2).model_copy(
+        update={"paths": a.settings.paths.model_copy(update={"cache": tmp_path})}
+    )
+    copied = TitleWordLLM(fixed=" Diffusion models")  # never passes the checks
+    builder = OutlineBuilder(settings, a.index, lambda: copied, lambda: a.judge)
+    builder.build("preference optimization")
+    asked = copied.calls
+    assert asked >= 2
+    again = builder.build("preference optimization")
+    assert copied.calls == asked and again.checks["labels_llm_skipped"] == asked
+    assert "the LLM was not asked" in again.to_markdown()
+    builder.build("preference optimization", mode="generative")  # generative mode always asks
+    assert copied.calls > asked
+    fresh = OutlineBuilder(_always_ask(settings), a.index, lambda: copied, lambda: a.judge)
+    fresh.build("preference optimization")  # label_probe 0: always asked
+    assert copied.calls > asked + 2
+
+
 @pytest.mark.slow
 def test_llm_labels_are_checked_and_bad_ones_fall_back_to_terms(real_assistant):
     a = real_assistant
+    settings = _always_ask(a.settings)
     copied = TitleWordLLM(fixed=" Diffusion models")  # the prompt's example: never a valid label
-    outline = OutlineBuilder(a.settings, a.index, lambda: copied, lambda: a.judge).build("preference optimization")
+    outline = OutlineBuilder(settings, a.index, lambda: copied, lambda: a.judge).build("preference optimization")
     assert copied.calls >= 2
     assert outline.checks["labels_llm_rejected"] == copied.calls and not outline.checks.get("labels_llm")
     assert all(n.label_source in ("topic", "keyphrase", "terms", "other") for n in outline.walk())
     plausible = TitleWordLLM()
-    outline = OutlineBuilder(a.settings, a.index, lambda: plausible, lambda: a.judge).build("preference optimization")
+    outline = OutlineBuilder(settings, a.index, lambda: plausible, lambda: a.judge).build("preference optimization")
     used = [n for n in outline.walk() if n.label_source == "llm"]
     # every LLM label in the tree was counted as accepted (pruning may drop an accepted one)
     assert used and outline.checks["labels_llm"] >= len(used)
     for node in outline.walk():
         labels = [c.label.lower() for c in node.children]
         assert len(labels) == len(set(labels))
-    extractive = OutlineBuilder(a.settings, a.index, lambda: copied, lambda: a.judge)
+    extractive = OutlineBuilder(settings, a.index, lambda: copied, lambda: a.judge)
     calls = copied.calls
     assert extractive.build("preference optimization", mode="extractive").mode == "extractive"
     assert copied.calls == calls  # extractive mode never calls the LLM

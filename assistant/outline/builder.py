@@ -18,7 +18,7 @@ from . import tree
 from .candidates import candidate_pool, candidates
 from .claims import extract_claims, rewrite_claims
 from .clustering import split
-from .labels import background
+from .labels import LabelVerdicts, background
 from .run import OutlineRun
 
 __all__ = ["OutlineBuilder"]
@@ -80,6 +80,11 @@ class OutlineBuilder:
             llm_factory=self._llm_factory,
             judge_factory=self._judge_factory,
         )
+        run.llm_labels = run.use_llm and cfg.llm_labels
+        verdicts = LabelVerdicts(self.settings) if run.llm_labels else None
+        if verdicts is not None and mode == "auto" and verdicts.not_worth_it():
+            run.llm_labels = False
+            run.checks["labels_llm_skipped"] = verdicts.proposed()
         timings: dict[str, float] = {}
         with _timed(timings, "candidates"):
             pool = candidate_pool(self.settings, self.index, topic, self._relevance_factory)
@@ -119,8 +124,10 @@ class OutlineBuilder:
             split(run, root, list(range(len(studies))), studies, vectors, level=1, depth=depth, taken=set())
         # LLM labelling is reported on its own, not as hierarchy time.
         timings["hierarchy"] -= run.label_seconds
-        if run.use_llm and cfg.llm_labels:
+        if run.llm_labels:
             timings["llm_labels"] = run.label_seconds
+            if verdicts is not None and mode == "auto":
+                verdicts.record(run.checks.get("labels_llm", 0), run.checks.get("labels_llm_rejected", 0))
         with _timed(timings, "assignment"):
             tree.assign(run, root, studies, vectors)
         if self._judge_factory is not None and cfg.judge_assignments:

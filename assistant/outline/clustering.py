@@ -48,7 +48,7 @@ def split(
     sources = ["terms"] * len(labels)
     if cfg.keyphrase_labels:
         labels, sources = _keyphrase_labels(run, groups, studies, vectors, labels, sources, taken_all, avoid)
-    if run.use_llm and cfg.llm_labels:
+    if run.llm_labels:
         llm = llm_labels(run, groups, studies, vectors, labels, taken_all, avoid)
         sources = ["llm" if a != b else s for a, b, s in zip(llm, labels, sources)]
         labels = llm

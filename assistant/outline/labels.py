@@ -249,3 +249,40 @@ def llm_labels(
             run.checks["labels_llm_rejected"] += 1
     run.label_seconds += time.perf_counter() - started
     return final
+
+
+class LabelVerdicts:
+    """auto mode: whether this model file's category labels are worth asking for. After
+    ``outline.label_probe`` proposed labels of which under ``outline.label_min_accepted`` passed the
+    checks, later outlines use keyphrase and term labels without spending the LLM's time (the
+    bundled 270M base model: about 8-11 s of a warm outline). Remembered per model file beside
+    ``ask``'s verdicts; ``--mode generative`` always asks."""
+
+    def __init__(self, settings) -> None:
+        self.settings = settings
+
+    def _record(self) -> tuple[dict, dict, object]:
+        from ..ask import read_verdicts, verdict_key
+
+        data, path = read_verdicts(self.settings)
+        return data, data.get(f"labels|{verdict_key(self.settings)}", {}), path
+
+    def proposed(self) -> int:
+        return int(self._record()[1].get("proposed", 0))
+
+    def not_worth_it(self) -> bool:
+        cfg = self.settings.outline
+        record = self._record()[1]
+        proposed, accepted = int(record.get("proposed", 0)), int(record.get("accepted", 0))
+        return bool(cfg.label_probe) and proposed >= cfg.label_probe and accepted < cfg.label_min_accepted * proposed
+
+    def record(self, accepted: int, rejected: int) -> None:
+        from ..ask import verdict_key, write_verdicts
+
+        if not accepted and not rejected:
+            return
+        data, record, path = self._record()
+        record = data.setdefault(f"labels|{verdict_key(self.settings)}", {"proposed": 0, "accepted": 0})
+        record["proposed"] = int(record.get("proposed", 0)) + accepted + rejected
+        record["accepted"] = int(record.get("accepted", 0)) + accepted
+        write_verdicts(data, path)

@@ -24,6 +24,9 @@ class OutlineRun:
     index: object
     topic: str
     use_llm: bool = False
+    # Ask the LLM for category labels (outline.llm_labels, unless auto mode has found that this
+    # model file's labels do not pass the checks; see labels.LabelVerdicts).
+    llm_labels: bool = False
     llm_factory: Callable | None = None
     judge_factory: Callable | None = None
     # Corpus document frequency of label terms and corpus size (see labels.background).

@@ -123,7 +123,7 @@ def _regroup_leftovers(
             texts, taken=set(taken), avoid=avoid, background=run.background, fallbacks=fallback
         )
         source = "terms"
-        if run.use_llm and cfg.llm_labels:
+        if run.llm_labels:
             proposed = llm_labels(run, [group], studies, vectors, [label], taken, avoid)[0]
             source, label = ("llm" if proposed != label else "terms"), proposed
         taken.add(label.lower())
