@@ -407,7 +407,6 @@ class AskPipeline:
             answer.closest = hits[:5]
             return self._finish(answer, timings, started)
         t = time.perf_counter()
-        self._question = question
         on_point = self._on_point(question, sources)
         timings["relevance"] = time.perf_counter() - t
         on_point = self._topical(question, on_point, sources)
@@ -423,7 +422,7 @@ class AskPipeline:
         )
         # What the answer would stand on: the papers of the sentences over every bar. A question whose
         # content terms (the rare ones weigh most) those papers do not use is about something else.
-        cover = self._coverage(question, strong, min_specificity, sources)
+        cover = self._coverage(question, strong, sources)
         if on_point and answerability >= cfg.min_answerability and specificity >= cfg.answer_specificity:
             if cover is not None and cover.share < cfg.min_coverage:
                 missing = ", ".join(cover.words[t] for t in cover.missing[:4])
@@ -466,7 +465,7 @@ class AskPipeline:
                 sources = gen_sources
         if not any(s.supported for s in statements) and mode in ("auto", "extractive"):
             t = time.perf_counter()
-            extracted = self._extract(on_point)
+            extracted = self._extract(question, on_point)
             timings["extraction"] = time.perf_counter() - t
             if extracted:
                 statements = [s for s in statements if not s.supported] + extracted
@@ -496,9 +495,9 @@ class AskPipeline:
         self._every, self._query = every, query
         relevance = self._relevance_factory() if self._relevance_factory else None
         self._specific = relevance is not None
-        titles = {s.paper.id: s.paper.title for s in sources}
-        self._titles = titles
-        self._score(question, scored, titles, relevance)
+        # The relevance model reads a candidate after its paper's title (``_relevance_texts``).
+        self._titles = {s.paper.id: s.paper.title for s in sources}
+        self._score(question, scored, relevance)
         self.scored = scored
         return sorted((c for c in scored if c.relevance >= cfg.min_relevance), key=lambda c: -c.relevance)
 
@@ -508,13 +507,19 @@ class AskPipeline:
         for c, v, cos in zip(cands, vectors, cosine, strict=True):
             c.vector, c.cosine = v, round(float(cos), 4)
 
-    def _score(self, question: str, scored: list[Candidate], titles: dict[str, str], relevance) -> None:
+    def _relevance_texts(self, cands: list[Candidate]) -> list[str]:
+        """What the relevance model reads for each candidate: the sentence, after its paper's title."""
+        if not self.settings.ask.title_context:
+            return [c.text for c in cands]
+        return [f"{self._titles[c.paper_id]}. {c.text}" for c in cands]
+
+    def _score(self, question: str, scored: list[Candidate], relevance) -> None:
         """Relevance (and specificity, for those over the bar) of each candidate, in place."""
         cfg = self.settings.ask
         if relevance is None:  # no relevance model: cosine similarity stands in (no specificity)
             values = [c.cosine for c in scored]
         else:
-            texts = [f"{titles[c.paper_id]}. {c.text}" if cfg.title_context else c.text for c in scored]
+            texts = self._relevance_texts(scored)
             values = relevance.score(question, texts)
             # Specificity only matters for sentences over the relevance bar: only they are scored
             # against the generic questions (the rest keep -inf: never quoted anyway).
@@ -535,7 +540,19 @@ class AskPipeline:
             key = None
         return term_stats(self.index.papers(), key)
 
-    def _coverage(self, question: str, strong: list[Candidate], min_specificity, sources: list[_Source]):
+    def _passing_papers(self, cands: list[Candidate]) -> set[str]:
+        """Papers with a candidate over every bar: relevance, answerability (relevance + 0.5 x
+        similarity) and, with a relevance model, specificity."""
+        cfg = self.settings.ask
+        return {
+            c.paper_id
+            for c in cands
+            if c.relevance >= cfg.min_relevance
+            and c.relevance + ANSWERABILITY_COSINE * c.cosine >= cfg.min_answerability
+            and (not self._specific or c.specificity >= cfg.min_specificity)
+        }
+
+    def _coverage(self, question: str, strong: list[Candidate], sources: list[_Source]):
         """How much of the question's content-term weight the papers of the passing sentences use
         (their titles and abstracts); None when the check is off or nothing passes."""
         from .answerability import coverage
@@ -543,11 +560,7 @@ class AskPipeline:
         cfg = self.settings.ask
         if cfg.min_coverage <= 0:
             return None
-        passing = {
-            c.paper_id
-            for c in strong
-            if c.relevance >= cfg.min_relevance and (min_specificity is None or c.specificity >= min_specificity)
-        }
+        passing = self._passing_papers(strong)
         if not passing:
             return None
         texts = [f"{s.paper.title}. {s.paper.abstract}" for s in sources if s.paper.id in passing]
@@ -564,13 +577,7 @@ class AskPipeline:
         cfg = self.settings.ask
         if cfg.paper_coverage <= 0 or not on_point:
             return on_point
-        min_specificity = cfg.min_specificity if self._specific else None
-        quotable = {
-            c.paper_id
-            for c in on_point
-            if c.relevance + ANSWERABILITY_COSINE * c.cosine >= cfg.min_answerability
-            and (min_specificity is None or c.specificity >= min_specificity)
-        }
+        quotable = self._passing_papers(on_point)
         if not quotable:
             return on_point
         stats = self._term_stats()
@@ -714,7 +721,7 @@ class AskPipeline:
 
     # -- extraction ------------------------------------------------------------------------
 
-    def _extract(self, on_point: list[Candidate]) -> list[Statement]:
+    def _extract(self, question: str, on_point: list[Candidate]) -> list[Statement]:
         """The on-point sentences to quote, grouped by what they say (verbatim: supported by construction)."""
         cfg = self.settings.ask
         pool = on_point
@@ -729,7 +736,7 @@ class AskPipeline:
             margin=cfg.paper_margin,
             sentence_margin=cfg.sentence_margin,
         )
-        chosen = self._prefer_findings(self._question, chosen)
+        chosen = self._prefer_findings(question, chosen)
         out = []
         for g, members in enumerate(group(chosen)):
             for c in members:
@@ -763,8 +770,7 @@ class AskPipeline:
         pool = [c for c in getattr(self, "_every", []) if c.paper_id in only_background and c.role != "background"]
         fresh = [c for c in pool if id(c) not in scored]
         if fresh:
-            texts = [f"{self._titles[c.paper_id]}. {c.text}" if cfg.title_context else c.text for c in fresh]
-            for c, value in zip(fresh, relevance.score(question, texts), strict=True):
+            for c, value in zip(fresh, relevance.score(question, self._relevance_texts(fresh)), strict=True):
                 c.relevance = round(float(value), 4)
             self._embed(fresh, self._query)
         best: dict[str, Candidate] = {}
