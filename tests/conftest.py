@@ -88,7 +88,9 @@ class MemoryStore:
     def chunk_paper_ids(self):
         return {cid: c.paper_id for cid, (c, _, _) in self.chunks.items()}
 
-    def chunk_records(self):
+    def chunk_records(self, windows=None):
+        if windows is not None:
+            windows.update({cid: (c.sentence_start, c.sentence_end) for cid, (c, _, _) in self.chunks.items()})
         return {cid: (c.paper_id, h) for cid, (c, _, h) in self.chunks.items()}
 
     def delete_chunks(self, paper_ids: Sequence[str]) -> None:

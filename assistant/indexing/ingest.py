@@ -30,9 +30,10 @@ Progress = Callable[[int, int], None]
 _BATCH_CHUNKS = 256
 
 
-def _chunk_hashes(store) -> dict[str, dict[str, str | None]]:
-    """Paper id -> {chunk id: content hash written with the chunk}."""
-    rows = store.chunk_records() if hasattr(store, "chunk_records") else {}
+def _chunk_hashes(store, windows: dict[str, tuple[int, int]]) -> dict[str, dict[str, str | None]]:
+    """Paper id -> {chunk id: content hash written with the chunk}; ``windows`` gets each chunk's
+    sentence window where the store keeps it (one pass over the chunk metadata)."""
+    rows = store.chunk_records(windows) if hasattr(store, "chunk_records") else {}
     if not rows:  # a store without hashes on its chunks: ids alone can still be checked
         rows = {cid: (pid, None) for cid, pid in store.chunk_paper_ids().items()}
     out: dict[str, dict[str, str | None]] = {}
@@ -69,7 +70,8 @@ def ingest_papers(index: Index, papers: Sequence[Paper], progress: Progress | No
     store = index.store
     cfg = index.settings.chunks
     committed = store.paper_hashes()
-    stored = _chunk_hashes(store)
+    windows: dict[str, tuple[int, int]] = {}
+    stored = _chunk_hashes(store, windows)
     todo = [p for p in papers if committed.get(p.id) != p.content_hash()]
     incoming = {p.id for p in papers}
     # A committed paper whose chunks do not match its hash (a crash, a concurrent writer of an
@@ -77,7 +79,6 @@ def ingest_papers(index: Index, papers: Sequence[Paper], progress: Progress | No
     others = [pid for pid in committed if pid not in incoming]
     candidates = [p for p in papers if committed.get(p.id) == p.content_hash()]
     candidates += store.get_papers(others) if others else []
-    windows = store.chunk_windows() if hasattr(store, "chunk_windows") else {}
     state = {
         p.id: _state(p, committed[p.id], stored.get(p.id, {}), windows, cfg.sentences, cfg.overlap) for p in candidates
     }

@@ -46,7 +46,7 @@ class VectorStore(Protocol):
 
     def chunk_paper_ids(self) -> dict[str, str]: ...
 
-    def chunk_records(self) -> dict[str, tuple[str, str | None]]: ...
+    def chunk_records(self, windows: dict[str, tuple[int, int]] | None = None) -> dict[str, tuple[str, str | None]]: ...
 
     def delete_chunks(self, paper_ids: Sequence[str]) -> None: ...
 
@@ -328,24 +328,18 @@ class ChromaStore:
         return {cid: pid for cid, (pid, _) in self.chunk_records().items()}
 
     @_guarded_read
-    def chunk_records(self) -> dict[str, tuple[str, str | None]]:
-        """Every chunk id -> (its paper id, the content hash of the paper text it was made from)."""
-        got = self._chunks.get(include=["metadatas"])
-        out = {}
-        for cid, m in zip(got["ids"], got["metadatas"] or []):
-            h = (m or {}).get("content_hash")
-            out[cid] = (str((m or {}).get("paper_id", "")), str(h) if h is not None else None)
-        return out
-
-    @_guarded_read
-    def chunk_windows(self) -> dict[str, tuple[int, int]]:
-        """Every chunk id -> the (first, end) sentence window of its paper's abstract it covers."""
+    def chunk_records(self, windows: dict[str, tuple[int, int]] | None = None) -> dict[str, tuple[str, str | None]]:
+        """Every chunk id -> (its paper id, the content hash of the paper text it was made from).
+        ``windows``, when given, is filled in the same pass: chunk id -> the (first, end) sentence
+        window of its paper's abstract the chunk covers."""
         got = self._chunks.get(include=["metadatas"])
         out = {}
         for cid, m in zip(got["ids"], got["metadatas"] or []):
             m = m or {}
-            if "sentence_start" in m and "sentence_end" in m:
-                out[cid] = (int(m["sentence_start"]), int(m["sentence_end"]))
+            h = m.get("content_hash")
+            out[cid] = (str(m.get("paper_id", "")), str(h) if h is not None else None)
+            if windows is not None and "sentence_start" in m and "sentence_end" in m:
+                windows[cid] = (int(m["sentence_start"]), int(m["sentence_end"]))
         return out
 
     @_guarded

@@ -82,9 +82,10 @@ class OutlineBuilder:
         )
         run.llm_labels = run.use_llm and cfg.llm_labels
         verdicts = LabelVerdicts(self.settings) if run.llm_labels else None
-        if verdicts is not None and mode == "auto" and verdicts.not_worth_it():
+        skipped = verdicts.not_worth_it() if verdicts is not None and mode == "auto" else 0
+        if skipped:
             run.llm_labels = False
-            run.checks["labels_llm_skipped"] = verdicts.proposed()
+            run.checks["labels_llm_skipped"] = skipped
         timings: dict[str, float] = {}
         with _timed(timings, "candidates"):
             pool = candidate_pool(self.settings, self.index, topic, self._relevance_factory)
@@ -126,10 +127,10 @@ class OutlineBuilder:
         timings["hierarchy"] -= run.label_seconds
         if run.llm_labels:
             timings["llm_labels"] = run.label_seconds
-            if verdicts is not None and mode == "auto":
-                verdicts.record(run.checks.get("labels_llm", 0), run.checks.get("labels_llm_rejected", 0))
         with _timed(timings, "assignment"):
-            tree.assign(run, root, studies, vectors)
+            tree.assign(run, root, studies, vectors)  # may ask for labels too (leftovers regrouped)
+        if run.llm_labels and verdicts is not None and mode == "auto":
+            verdicts.record(run.checks.get("labels_llm", 0), run.checks.get("labels_llm_rejected", 0))
         if self._judge_factory is not None and cfg.judge_assignments:
             with _timed(timings, "assignment_judge"):
                 tree.check_assignments(run, root, studies)

@@ -259,30 +259,32 @@ class LabelVerdicts:
     ``ask``'s verdicts; ``--mode generative`` always asks."""
 
     def __init__(self, settings) -> None:
+        from ..ask import verdict_key
+
         self.settings = settings
+        self.key = f"labels|{verdict_key(settings)}"
 
     def _record(self) -> tuple[dict, dict, object]:
-        from ..ask import read_verdicts, verdict_key
+        from ..ask import read_verdicts
 
         data, path = read_verdicts(self.settings)
-        return data, data.get(f"labels|{verdict_key(self.settings)}", {}), path
+        return data, data.get(self.key, {}), path
 
-    def proposed(self) -> int:
-        return int(self._record()[1].get("proposed", 0))
-
-    def not_worth_it(self) -> bool:
+    def not_worth_it(self) -> int:
+        """The labels this model has proposed, when too few of them passed to ask it again; else 0."""
         cfg = self.settings.outline
         record = self._record()[1]
         proposed, accepted = int(record.get("proposed", 0)), int(record.get("accepted", 0))
-        return bool(cfg.label_probe) and proposed >= cfg.label_probe and accepted < cfg.label_min_accepted * proposed
+        worthless = cfg.label_probe and proposed >= cfg.label_probe and accepted < cfg.label_min_accepted * proposed
+        return proposed if worthless else 0
 
     def record(self, accepted: int, rejected: int) -> None:
-        from ..ask import verdict_key, write_verdicts
+        from ..ask import write_verdicts
 
         if not accepted and not rejected:
             return
-        data, record, path = self._record()
-        record = data.setdefault(f"labels|{verdict_key(self.settings)}", {"proposed": 0, "accepted": 0})
+        data, _, path = self._record()
+        record = data.setdefault(self.key, {"proposed": 0, "accepted": 0})
         record["proposed"] = int(record.get("proposed", 0)) + accepted + rejected
         record["accepted"] = int(record.get("accepted", 0)) + accepted
         write_verdicts(data, path)
