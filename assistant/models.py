@@ -108,7 +108,10 @@ class IngestReport(BaseModel):
     added: int
     updated: int
     unchanged: int
-    repaired: int = Field(0, description="Committed papers whose chunks did not match their content hash.")
+    repaired: int = Field(
+        0, description="Committed papers re-embedded: chunks that did not match their content hash, or rechunked."
+    )
+    rechunked: int = Field(0, description="Of the repaired: chunks made with other chunk settings (chunks.*).")
     chunks_embedded: int
     seconds: float
 

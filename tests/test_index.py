@@ -137,6 +137,7 @@ def test_changed_chunk_settings_re_embed_papers_whose_chunk_ids_stay_the_same(se
     again = Index(settings_factory(chunks={"sentences": 3, "overlap": 0}), embedder=fake_embedder)
     report = again.ingest(_papers(3))
     assert report.repaired == 3 and report.chunks_embedded == 6
+    assert report.rechunked == 3
     after = {cid: t for cid, t in zip(*_chunk_texts(again))}
     assert set(after) == set(before) and after != before
     assert after["paper0-2024#1"] == "Delta0 ends."

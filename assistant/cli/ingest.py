@@ -55,7 +55,8 @@ def ingest(
         return
     console_err().print(
         f"{report.papers_seen} papers: {report.added} added, {report.updated} updated, "
-        f"{report.unchanged} unchanged{f', {report.repaired} repaired' if report.repaired else ''}; "
+        f"{report.unchanged} unchanged{f', {report.repaired} repaired' if report.repaired else ''}"
+        f"{f' ({report.rechunked} for new chunk settings)' if report.rechunked else ''}; "
         f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f}s",
         highlight=False,
         markup=False,

@@ -103,6 +103,7 @@ def ingest_papers(index: Index, papers: Sequence[Paper], progress: Progress | No
         updated=sum(1 for p in todo if p.id in committed),
         unchanged=len(papers) - len(todo) - sum(1 for p in broken if p.id in incoming),
         repaired=len(broken),
+        rechunked=len(rechunk),
         chunks_embedded=0,
         seconds=0.0,
     )
