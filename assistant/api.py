@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import NoIndexError, QueryError
+from .errors import EMPTY_QUERY, EMPTY_QUESTION, EMPTY_TOPIC, NoIndexError, QueryError, require_text
 from .models import Answer, EvalReport, IndexStats, IngestReport, Outline, Paper, SearchResult
 from .settings import Settings
 
@@ -150,6 +150,7 @@ class Assistant:
         ``rerank`` (default: ``retrieval.rerank``) rescores the top papers with the relevance model."""
         from .retrieval import search
 
+        require_text(query, EMPTY_QUERY)  # before the index is opened (or the bundled one built)
         if rerank is None:
             rerank = self.settings.retrieval.rerank
         relevance = self.relevance if rerank else None
@@ -237,6 +238,7 @@ class Assistant:
         """A cited answer, checked against the cited abstracts; refuses when the corpus is silent."""
         from .ask import AskPipeline
 
+        require_text(question, EMPTY_QUESTION)  # before the index is opened (or the bundled one built)
         # A model remembered as not worth generating with is not even loaded (auto mode answers extractively).
         remembered = (mode or self.settings.llm.mode) == "auto" and self._llm is None
         if not (remembered and AskPipeline(self.settings, None, None, None).remembered_extractive()):  # type: ignore[arg-type]
@@ -254,8 +256,11 @@ class Assistant:
         ``mode="extractive"`` uses no LLM; "auto" (default) lets it propose labels, each checked."""
         from .outline import OutlineBuilder
 
+        require_text(topic, EMPTY_TOPIC)  # before the index is opened (or the bundled one built)
         self._check_llm(mode)
-        builder = OutlineBuilder(self.settings, self.index, lambda: self.llm, lambda: self.judge, lambda: self.relevance)
+        builder = OutlineBuilder(
+            self.settings, self.index, lambda: self.llm, lambda: self.judge, lambda: self.relevance
+        )
         return builder.build(topic, depth=depth, draft=draft, mode=mode)
 
     # -- serve ----------------------------------------------------------------------------

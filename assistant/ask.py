@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import QueryError
+from .errors import EMPTY_QUESTION, QueryError
 from .models import Answer, Hit, Paper, Reference, Statement
 from .prompts import render
 from .retrieval import search
@@ -380,9 +380,7 @@ class AskPipeline:
         """Answer ``question`` from the index, or say that the corpus does not cover it."""
         question = " ".join((question or "").split())
         if not question:
-            raise QueryError(
-                'the question is empty: ask something, e.g. review ask "how does RL affect knowledge recall?"'
-            )
+            raise QueryError(EMPTY_QUESTION)
         cfg = self.settings.ask
         mode = mode or self.settings.llm.mode
         timings: dict[str, float] = {}

@@ -77,3 +77,16 @@ class ModelError(ReviewError):
 
 class RenderError(ReviewError):
     """An outline could not be drawn as SVG/PNG: Graphviz `dot` is missing or failed."""
+
+
+EMPTY_QUERY = 'the query is empty: say what you are looking for, e.g. review search "model merging"'
+EMPTY_QUESTION = 'the question is empty: ask something, e.g. review ask "how does RL affect knowledge recall?"'
+EMPTY_TOPIC = 'the topic is empty: e.g. review outline --topic "model merging"'
+
+
+def require_text(text: str | None, message: str) -> str:
+    """``text`` with its whitespace collapsed, or QueryError(message) when nothing is left."""
+    text = " ".join((text or "").split())
+    if not text:
+        raise QueryError(message)
+    return text

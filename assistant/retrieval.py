@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .errors import QueryError
+from .errors import EMPTY_QUERY, QueryError
 from .models import Chunk, Hit, Paper, Passage
 from .settings import RetrievalSettings
 
@@ -24,7 +24,7 @@ def search(index: Index, query: str, k: int | None = None, relevance: Relevance 
     With a ``relevance`` scorer the top ``retrieval.rerank_top`` papers are reranked by it."""
     query = (query or "").strip()
     if not query:
-        raise QueryError('the query is empty: say what you are looking for, e.g. review search "model merging"')
+        raise QueryError(EMPTY_QUERY)
     cfg = index.settings.retrieval
     k = k or cfg.k
     if relevance is not None:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import assistant
 from assistant import Assistant, NoIndexError, StoreError
+from assistant.errors import QueryError
 from assistant.models import Paper
 
 PAPERS = [
@@ -98,3 +99,23 @@ def test_every_public_type_is_exported():
     for name in ("Answer", "Statement", "Outline", "OutlineNode", "SearchResult", "IngestReport", "IndexStats"):
         assert name in assistant.__all__
     assert "EvalReport" in assistant.__all__ and "NoIndexError" in assistant.__all__
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda a: a.ask("  "), "the question is empty"),
+        (lambda a: a.search(""), "the query is empty"),
+        (lambda a: a.outline("\n"), "the topic is empty"),
+    ],
+)
+def test_empty_text_is_refused_before_the_index_is_opened(settings_factory, monkeypatch, call, message):
+    # On a fresh machine the first use builds the bundled index (a progress bar, half a minute):
+    # an empty question must fail at once, not after that.
+    def no_index(self):
+        raise AssertionError("the index was opened for an empty text")
+
+    monkeypatch.setattr(Assistant, "index", property(no_index))
+    a = Assistant(settings_factory(), embedder=HashEmbedder())
+    with pytest.raises(QueryError, match=message):
+        call(a)

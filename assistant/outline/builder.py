@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ..errors import QueryError
+from ..errors import EMPTY_TOPIC, QueryError
 from ..models import FeedbackQuery, Outline, OutlineNode, OutlineStudy, Paper, Reference, TopicExpansion
 from ..settings import Settings
 from . import tree
@@ -66,7 +66,7 @@ class OutlineBuilder:
 
         topic = " ".join((topic or "").split())
         if not topic:
-            raise QueryError('the topic is empty: e.g. review outline --topic "model merging"')
+            raise QueryError(EMPTY_TOPIC)
         cfg = self.settings.outline
         depth = depth or cfg.depth
         mode = mode or self.settings.llm.mode
