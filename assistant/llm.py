@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -89,6 +91,55 @@ def _silence_llama_cpp(llama_cpp) -> None:
         llama_cpp.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
 
 
+def cpu_has_amx(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """True on a CPU with Intel AMX (Sapphire Rapids and later), as Linux reports it."""
+    try:
+        text = cpuinfo.read_text(errors="replace")
+    except OSError:
+        return False
+    return any(line.startswith("flags") and " amx_int8" in f"{line} " for line in text.splitlines())
+
+
+def use_extra_buffers(setting: str = "auto") -> bool:
+    """Whether llama.cpp may put weights in its extra buffer types (AMX tiles, repacked CPU kernels).
+
+    On a CPU with AMX, a native build of llama.cpp (what ``pip install llama-cpp-python`` compiles)
+    repacks the weights into AMX buffers and segfaults in the first decode (llama-cpp-python
+    0.3.36 with Gemma 3 270M, every prompt; ggml-org/llama.cpp#20824, #26954). Without extra
+    buffers it runs the plain CPU kernels, which is what a CPU without AMX runs anyway."""
+    if setting == "auto":
+        return not cpu_has_amx()
+    return setting == "on"
+
+
+_PARAMS_LOCK = threading.Lock()
+
+
+@contextmanager
+def llama_model_params(llama_cpp, extra_buffers: bool):
+    """While a ``llama_cpp.Llama`` is constructed inside it, the model params it starts from have
+    ``use_extra_bufts`` as given (``Llama`` takes no such argument; it reads
+    ``llama_model_default_params()`` and sets the rest)."""
+    module = getattr(llama_cpp, "llama_cpp", llama_cpp)  # llama.py reads the low-level module's function
+    original = getattr(module, "llama_model_default_params", None)
+    if extra_buffers or original is None:
+        yield
+        return
+
+    def defaults():
+        params = original()
+        if hasattr(params, "use_extra_bufts"):
+            params.use_extra_bufts = False
+        return params
+
+    with _PARAMS_LOCK:
+        module.llama_model_default_params = defaults
+        try:
+            yield
+        finally:
+            module.llama_model_default_params = original
+
+
 class LlamaCppLLM(LLM):
     """A GGUF model in-process; all layers on the GPU when the llama.cpp build can offload."""
 
@@ -110,15 +161,19 @@ class LlamaCppLLM(LLM):
         n_gpu_layers = settings.n_gpu_layers if self.gpu else 0
         if settings.n_gpu_layers and not self.gpu:
             log.info("this llama.cpp build has no GPU offload: running on the CPU")
+        self.extra_buffers = use_extra_buffers(settings.extra_buffers)
+        if not self.extra_buffers:
+            log.info("llama.cpp extra weight buffers off (llm.extra_buffers=%s)", settings.extra_buffers)
         try:
-            self._llm = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=settings.n_ctx,
-                n_threads=settings.n_threads,
-                n_gpu_layers=n_gpu_layers,
-                seed=settings.seed,
-                verbose=False,
-            )
+            with llama_model_params(llama_cpp, self.extra_buffers):
+                self._llm = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=settings.n_ctx,
+                    n_threads=settings.n_threads,
+                    n_gpu_layers=n_gpu_layers,
+                    seed=settings.seed,
+                    verbose=False,
+                )
         except Exception as exc:
             raise ModelError(f"cannot load GGUF model {path}: {exc} (is it a complete, valid .gguf file?)") from exc
         self._llama_cpp = llama_cpp

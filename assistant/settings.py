@@ -151,6 +151,12 @@ class LLMSettings(BaseModel):
     n_gpu_layers: int = Field(-1, description="Layers offloaded to the GPU when the build supports it (-1 = all).")
     n_ctx: int = Field(4096, ge=256, description="Context window in tokens.")
     n_threads: int | None = Field(None, description="CPU threads; default: llama.cpp's choice.")
+    extra_buffers: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="llama.cpp's extra weight buffers (AMX, repacked CPU kernels). auto: off on a CPU with AMX, where "
+        "llama.cpp's AMX matrix multiply crashes the process in its first decode (ggml-org/llama.cpp#20824); on "
+        "elsewhere.",
+    )
     seed: int = Field(0, description="Sampling seed.")
     temperature: float = Field(0.0, ge=0, description="Sampling temperature.")
     max_tokens: int = Field(256, ge=16, description="Generated tokens per answer.")

@@ -25,7 +25,7 @@ def server_url(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "llama_cpp.server",
+            "assistant.llama_server",  # llama_cpp.server, safe on AMX CPUs (llm.extra_buffers)
             "--model",
             str(gguf),
             "--host",

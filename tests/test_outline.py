@@ -271,7 +271,7 @@ def test_judge_check_of_an_unsplit_outline_names_the_topic():
 
 
 def test_keyphrases_are_multiword_shared_and_distinct():
-    from assistant.outline.phrases import candidate_phrases, phrase_labels
+    from assistant.outline.phrases import candidate_phrases
 
     assert "task vectors" in candidate_phrases("We add task vectors to merge models.", avoid={"merging"})
     assert not any(len(p.split()) < 2 for p in candidate_phrases("Weight averaging of fine-tuned checkpoints.", set()))

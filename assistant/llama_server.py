@@ -1,0 +1,28 @@
+"""llama-cpp-python's OpenAI-compatible server with ``llm.extra_buffers`` applied.
+
+    python -m assistant.llama_server --model model.gguf --host 127.0.0.1 --port 8080
+
+Takes llama_cpp.server's own arguments. On a CPU with AMX a native llama.cpp build crashes in the
+first decode when it puts weights in AMX buffers (see ``llm.use_extra_buffers``); ``python -m
+llama_cpp.server`` has no switch for that, so this starts the same server with the extra buffers
+off there (``REVIEW_LLM__EXTRA_BUFFERS`` = auto | on | off, default auto).
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+
+
+def main() -> None:
+    import llama_cpp
+
+    from .llm import llama_model_params, use_extra_buffers
+
+    setting = os.environ.get("REVIEW_LLM__EXTRA_BUFFERS", "auto").strip().lower()
+    with llama_model_params(llama_cpp, use_extra_buffers(setting)):
+        runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    main()
