@@ -830,7 +830,7 @@ class AskPipeline:
         answer.answer = "\n\n".join([lead, "\n".join(lines).strip("\n"), *tail])
         answer.refused = False
         answer.references = [
-            Reference(n=n, paper_id=pid, title=by_id[pid].paper.title, date=by_id[pid].paper.date)
+            Reference(n=n, paper_id=pid, title=by_id[pid].paper.title, date=by_id[pid].paper.when)
             for pid, n in numbers.items()
         ]
         return answer

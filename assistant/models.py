@@ -37,8 +37,13 @@ class Paper(BaseModel):
         """Hash of what gets embedded: a changed title or abstract means new chunks."""
         return hashlib.sha256(f"{self.title}\n{self.abstract}".encode()).hexdigest()[:16]
 
+    @property
+    def when(self) -> str | None:
+        """The date to show: the source's own date, else its year ("2020"), else None."""
+        return self.date or (str(self.year) if self.year else None)
+
     def _repr_markdown_(self) -> str:
-        meta = ", ".join(x for x in (self.date, self.organization) if x)
+        meta = ", ".join(x for x in (self.when, self.organization) if x)
         return f"**{self.title}** (`{self.id}`{', ' + meta if meta else ''})\n\n{self.abstract}"
 
 

@@ -141,7 +141,7 @@ def _hits(
             Hit(
                 paper_id=pid,
                 title=paper.title,
-                date=paper.date,
+                date=paper.when,
                 score=round(entry.score, 6),
                 similarity=None if entry.similarity is None else round(entry.similarity, 4),
                 dense_rank=entry.dense_rank,

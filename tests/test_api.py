@@ -119,3 +119,16 @@ def test_empty_text_is_refused_before_the_index_is_opened(settings_factory, monk
     a = Assistant(settings_factory(), embedder=HashEmbedder())
     with pytest.raises(QueryError, match=message):
         call(a)
+
+
+def test_a_paper_with_only_a_year_shows_the_year(settings_factory, tmp_path):
+    a = Assistant(settings_factory(), embedder=HashEmbedder())
+    src = tmp_path / "p.jsonl"
+    src.write_text(
+        '{"title": "Quokka pruning", "abstract": "Quokka pruning removes heads.", "year": 2020}\n'
+        '{"title": "Wombat pruning", "abstract": "Wombat pruning removes layers.", "date": "Jan 15"}\n'
+    )
+    a.ingest([src])
+    hits = {h.title: h for h in a.search("pruning removes", 2).hits}
+    assert hits["Quokka pruning"].date == "2020" and hits["Wombat pruning"].date == "Jan 15"
+    assert a.papers()[0].when in ("2020", "Jan 15")

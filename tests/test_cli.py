@@ -118,9 +118,11 @@ def test_bibtex_without_abstract(env, tmp_path):
     bib.write_text("@article{a,\n  title = {Only a title}\n}\n")
     result = run(env, "ingest", "--strict", str(bib))
     assert result.exit_code == 1 and "abstract" in result.stderr and f"{bib}:1" in result.stderr
-    # Without --strict the entry is skipped, with a warning naming it, and nothing else happens.
+    # Without --strict the entry is skipped, with a warning naming it; with nothing left to ingest
+    # that is an error (exit 1) that says so, not a silent success.
     result = run(env, "ingest", str(bib))
-    assert result.exit_code == 0 and f"skipped {bib}:1: entry @article{{a}} has no abstract" in result.stderr
+    assert result.exit_code == 1 and f"skipped {bib}:1: entry @article{{a}} has no abstract" in result.stderr
+    assert "no papers to ingest" in result.stderr and "every record was skipped" in result.stderr
 
 
 def test_missing_and_non_utf8_files(env, tmp_path):

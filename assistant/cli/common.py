@@ -108,10 +108,11 @@ def command(func):
 
 
 def console_err():
-    """A rich console on stderr."""
+    """A rich console on stderr; a message is one line however narrow the terminal (the terminal
+    wraps it, rich does not cut it in two, so a piped or logged message stays one line)."""
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -68,8 +68,8 @@ def show(
     # Corpus text is data: a title's escape sequences must not drive the user's terminal.
     typer.secho(clean(paper.title), bold=True)
     meta = [paper.id]
-    if paper.date:
-        meta.append(paper.date)
+    if paper.when:
+        meta.append(paper.when)
     if paper.organization:
         meta.append(paper.organization)
     elif paper.author_count:

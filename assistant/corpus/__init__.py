@@ -78,8 +78,8 @@ def read_file(path: Path, problems: Problems = None) -> list[Paper]:
     if parser is None:
         raise CorpusError(f"unsupported file type {path.suffix or '(none)'!r}; supported: {_FORMATS}", path=path)
     papers = parser(_read_text(path), path, problems)
-    if not papers:
-        logger.warning("%s: no papers in this file", path)
+    if not papers and not any(getattr(e, "path", None) == path for e in problems or []):
+        logger.warning("%s: no papers in this file", path)  # (a file whose records were all bad: they are listed)
     return papers
 
 
@@ -145,6 +145,10 @@ def read_records(paths: Sequence[Path], *, strict: bool = False) -> list[Paper]:
     records = [paper for path in files for paper in read_file(path, problems)]
     for problem in problems or []:
         logger.warning("skipped %s", problem)
+    if not records:
+        names = ", ".join(str(p) for p in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        why = "every record was skipped (see above)" if problems else "empty"
+        raise CorpusError(f"no papers to ingest in {names}: {why}; nothing was changed")
     papers = merge_duplicates(records)
     logger.info("read %d entries from %d files: %d papers", len(records), len(files), len(papers))
     return papers

@@ -83,7 +83,7 @@ def _decode_error(exc: Exception) -> str:
     if isinstance(exc, RecursionError):
         return "malformed JSON: nested too deeply"
     if isinstance(exc, json.JSONDecodeError):
-        return f"malformed JSON ({exc.msg} at column {exc.colno})"
+        return f"malformed JSON ({exc.msg}, column {exc.colno})"  # its msg may end in "at" already
     return f"malformed JSON ({exc})"  # ValueError: e.g. an integer with thousands of digits
 
 
@@ -122,12 +122,25 @@ def _parse_array(text: str, path: Path, problems: Problems = None) -> list[Paper
     return papers
 
 
+def _first_line_is_json(text: str) -> bool:
+    """A JSON Lines file whose first record is an array ("[1, 2]" then objects), not one JSON array
+    spread over lines: its first line decodes on its own and more lines follow."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    if len(lines) < 2:
+        return False
+    try:
+        json.loads(lines[0])
+    except (RecursionError, ValueError):
+        return False
+    return True
+
+
 def parse(text: str, path: Path, problems: Problems = None) -> list[Paper]:
     """Papers of one JSON Lines file (or one JSON array), with ``id`` as the file gives it.
 
     A bad record fails the file, or is skipped and added to ``problems`` when that is a list."""
     path = Path(path)
-    if text.lstrip().startswith("["):
+    if text.lstrip().startswith("[") and not _first_line_is_json(text):
         return _parse_array(text, path, problems)
     papers = []
     for n, line in enumerate(text.split("\n"), 1):

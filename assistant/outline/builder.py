@@ -143,7 +143,7 @@ class OutlineBuilder:
         by_id = {p.id: p for p in papers}
         outline.references = tree.references(outline, by_id)
         outline.left_out = [
-            Reference(n=n, paper_id=p.id, title=p.title, date=p.date) for n, (p, _) in enumerate(pool.left_out, 1)
+            Reference(n=n, paper_id=p.id, title=p.title, date=p.when) for n, (p, _) in enumerate(pool.left_out, 1)
         ]
         if draft:
             with _timed(timings, "draft"):

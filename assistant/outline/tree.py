@@ -270,5 +270,5 @@ def references(outline: Outline, papers: dict[str, Paper]) -> list[Reference]:
             if pid not in order:
                 order.append(pid)
     return [
-        Reference(n=i + 1, paper_id=pid, title=papers[pid].title, date=papers[pid].date) for i, pid in enumerate(order)
+        Reference(n=i + 1, paper_id=pid, title=papers[pid].title, date=papers[pid].when) for i, pid in enumerate(order)
     ]

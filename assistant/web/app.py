@@ -140,7 +140,7 @@ def create_app(assistant: Assistant | None = None) -> FastAPI:
             near = similar(ids, matrix, paper_id, n)
             papers = {p.id: p for p in assistant.index.papers([pid for pid, _ in near])}
         return [
-            {"paper_id": pid, "title": papers[pid].title, "date": papers[pid].date, "similarity": round(s, 4)}
+            {"paper_id": pid, "title": papers[pid].title, "date": papers[pid].when, "similarity": round(s, 4)}
             for pid, s in near
             if pid in papers
         ]

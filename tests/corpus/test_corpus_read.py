@@ -167,3 +167,19 @@ def test_dedup_needs_title_and_abstract_and_warns_about_each_merge(caplog) -> No
     assert "merged 2 entries" in warning and "x.jsonl:4, y.jsonl:1" in warning
     ids = [p.id for p in assign_ids(merged)]
     assert len(set(ids)) == 4
+
+
+def test_files_with_no_papers_are_an_error_that_changes_nothing(tmp_path: Path) -> None:
+    from assistant.corpus import read_records
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n  \n")
+    with pytest.raises(CorpusError, match=r"no papers to ingest in .*empty\.jsonl: empty; nothing was changed"):
+        read_records([empty])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": "no abstract"}\n')
+    with pytest.raises(CorpusError, match="every record was skipped"):
+        read_records([bad])
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"title": "T", "abstract": ABSTRACT}) + "\n")
+    assert len(read_records([empty, bad, good])) == 1  # one good file is enough

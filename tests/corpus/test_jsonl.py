@@ -110,3 +110,20 @@ def test_array_errors_name_the_line() -> None:
         parse(text, Path("papers.json"))
     with pytest.raises(CorpusError, match=r"^papers\.json:1: malformed JSON"):
         parse('[{"title": "A", "abstract": "A."} {}]', Path("papers.json"))
+
+
+def test_a_first_line_that_is_an_array_is_one_bad_line_not_a_bad_file() -> None:
+    problems: list = []
+    papers = parse('[1, 2, 3]\n{"title": "T", "abstract": "A."}\n', PATH, problems)
+    assert [p.title for p in papers] == ["T"]
+    assert len(problems) == 1 and "papers.jsonl:1:" in str(problems[0]) and "got list" in str(problems[0])
+    # one JSON array over several lines, or on one line alone, is still an array file
+    assert len(parse('[\n{"title": "T", "abstract": "A."}\n]\n', PATH)) == 1
+    assert len(parse('[{"title": "T", "abstract": "A."}]', PATH)) == 1
+
+
+def test_a_decode_error_names_its_column_once() -> None:
+    problems: list = []
+    parse('{"title": "T", "abstract": "unterminated}\n', PATH, problems)
+    message = str(problems[0])
+    assert "column" in message and "at at" not in message
