@@ -72,6 +72,7 @@ class MemoryStore:
     def reset(self) -> None:
         self.chunks: dict = {}  # chunk id -> (Chunk, vector, content hash)
         self.papers: dict = {}  # paper id -> (Paper, vector, content hash)
+        self.titles: dict = {}  # chunk id -> how its vector carries the title (chunks.title)
         self._generation = ""
 
     def info(self):
@@ -90,16 +91,22 @@ class MemoryStore:
 
     def chunk_records(self, windows=None):
         if windows is not None:
-            windows.update({cid: (c.sentence_start, c.sentence_end) for cid, (c, _, _) in self.chunks.items()})
+            windows.update(
+                {
+                    cid: (c.sentence_start, c.sentence_end, self.titles.get(cid, "prefix"))
+                    for cid, (c, _, _) in self.chunks.items()
+                }
+            )
         return {cid: (c.paper_id, h) for cid, (c, _, h) in self.chunks.items()}
 
     def delete_chunks(self, paper_ids: Sequence[str]) -> None:
         gone = set(paper_ids)
         self.chunks = {cid: v for cid, v in self.chunks.items() if v[0].paper_id not in gone}
 
-    def add_chunks(self, chunks, embeddings, hashes) -> None:
+    def add_chunks(self, chunks, embeddings, hashes, title="prefix") -> None:
         for c, v in zip(chunks, embeddings):
             self.chunks[c.id] = (c, np.asarray(v, dtype=np.float32), hashes[c.paper_id])
+            self.titles[c.id] = title
 
     def put_papers(self, papers, embeddings) -> None:
         for p, v in zip(papers, embeddings):

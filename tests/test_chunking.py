@@ -13,6 +13,16 @@ def test_split_keeps_abbreviations_and_decimals():
     ]
 
 
+def test_an_abbreviation_in_brackets_ends_no_sentence():
+    # QLoRA's abstract: "... infeasible to run with regular finetuning (e.g. 33B and 65B parameter models)."
+    text = "Too big to run (e.g. 33B and 65B parameter models). We use [i.e. twice] it. Done."
+    assert split_sentences(text) == [
+        "Too big to run (e.g. 33B and 65B parameter models).",
+        "We use [i.e. twice] it.",
+        "Done.",
+    ]
+
+
 def test_split_empty():
     assert split_sentences("   ") == []
 
@@ -36,3 +46,9 @@ def test_short_abstract_is_one_chunk():
 def test_overlap_not_smaller_than_window_still_advances():
     chunks = chunk_paper(_paper(4), sentences_per_chunk=2, overlap=5)
     assert [(c.sentence_start, c.sentence_end) for c in chunks] == [(0, 2), (1, 3), (2, 4)]
+
+
+
+def test_without_overlap_windows_tile_the_abstract():
+    spans = [(c.sentence_start, c.sentence_end) for c in chunk_paper(_paper(7), 3, 0)]
+    assert spans == [(0, 3), (3, 6), (6, 7)]

@@ -15,7 +15,7 @@ def _papers(n: int, tag: str = "") -> list[Paper]:
         Paper(
             id=f"paper{i}-2024",
             title=f"Paper {i} title",
-            abstract=f"Topic {i} studies alpha{i} methods{tag}. It finds beta{i} results. Gamma{i} follows. Delta{i} ends.",
+            abstract=f"Topic {i} studies alpha{i} methods{tag}. It finds beta{i} results. Gamma{i} follows. Delta{i} ends. Epsilon{i} closes.",
         )
         for i in range(n)
     ]
@@ -53,7 +53,7 @@ def test_interrupted_ingest_recovers_without_duplicates(settings_factory, fake_e
 
     class Flaky(type(fake_embedder)):
         def embed_documents(self, texts):
-            if self.calls == 1:
+            if self.calls == 2:  # the second batch: each batch embeds its windows, then its titles (chunks.title=mix)
                 self.calls += 1
                 raise Boom("killed mid-way")
             return super().embed_documents(texts)
@@ -129,7 +129,7 @@ def test_missing_index_says_how_to_build(settings_factory, fake_embedder):
 
 
 def test_changed_chunk_settings_re_embed_papers_whose_chunk_ids_stay_the_same(settings_factory, fake_embedder, caplog):
-    # Four sentences: 3/1 makes windows [0,3) [2,4), 3/0 makes [0,3) [3,4): the same two chunk ids.
+    # Five sentences: 3/1 makes windows [0,3) [2,5), 3/0 makes [0,3) [3,5): the same two chunk ids.
     idx = Index(settings_factory(chunks={"sentences": 3, "overlap": 1}), embedder=fake_embedder, create=True)
     idx.ingest(_papers(3))
     before = {cid: t for cid, t in zip(*_chunk_texts(idx))}
@@ -140,11 +140,11 @@ def test_changed_chunk_settings_re_embed_papers_whose_chunk_ids_stay_the_same(se
     assert report.rechunked == 3
     after = {cid: t for cid, t in zip(*_chunk_texts(again))}
     assert set(after) == set(before) and after != before
-    assert after["paper0-2024#1"] == "Delta0 ends."
+    assert after["paper0-2024#1"] == "Delta0 ends. Epsilon0 closes."
     assert "other chunk settings" in caplog.text and "do not match their content hash" not in caplog.text
     assert again.ingest(_papers(3)).chunks_embedded == 0  # and a rerun is a no-op
     caplog.clear()
-    whole = Index(settings_factory(chunks={"sentences": 4, "overlap": 0}), embedder=fake_embedder)
+    whole = Index(settings_factory(chunks={"sentences": 5, "overlap": 0}), embedder=fake_embedder)
     assert whole.ingest(_papers(3)).repaired == 3  # fewer windows: other ids, the same message
     assert "other chunk settings" in caplog.text and "content hash" not in caplog.text
     assert whole.stats().chunks == 3
@@ -153,3 +153,40 @@ def test_changed_chunk_settings_re_embed_papers_whose_chunk_ids_stay_the_same(se
 def _chunk_texts(idx):
     got = idx.store._chunks.get(include=["documents"])
     return got["ids"], got["documents"]
+
+
+def test_changed_title_mode_re_embeds_and_the_vectors_follow_it(settings_factory, fake_embedder, caplog):
+    import numpy as np
+
+    prefix = Index(settings_factory(chunks={"title": "prefix"}), embedder=fake_embedder, create=True)
+    prefix.ingest(_papers(2))
+    caplog.set_level("INFO", logger="assistant.indexing.ingest")
+    mixed = Index(settings_factory(chunks={"title": "mix"}), embedder=fake_embedder)
+    report = mixed.ingest(_papers(2))
+    assert report.repaired == report.rechunked == 2  # same chunk ids, other vectors: re-embedded
+    assert "chunks.title=mix" in caplog.text and "content hash" not in caplog.text
+    assert mixed.ingest(_papers(2)).chunks_embedded == 0
+    got = mixed.store._chunks.get(ids=["paper0-2024#0"], include=["embeddings", "documents", "metadatas"])
+    window, title = got["documents"][0], "Paper 0 title"
+    assert got["metadatas"][0]["title"] == "mix"
+    w, t = fake_embedder.embed_documents([window, title])
+    expected = len(window.split()) * w + len(title.split()) * t
+    expected /= np.linalg.norm(expected)
+    assert np.allclose(got["embeddings"][0], expected, atol=1e-5)
+    # and back: an index written before the setting existed reads as "prefix"
+    back = Index(settings_factory(chunks={"title": "prefix"}), embedder=fake_embedder)
+    assert back.ingest(_papers(2)).rechunked == 2
+    got = back.store._chunks.get(ids=["paper0-2024#0"], include=["embeddings"])
+    assert np.allclose(got["embeddings"][0], fake_embedder.embed_documents([f"{title}. {window}"])[0], atol=1e-5)
+
+
+def test_an_index_without_title_metadata_counts_as_prefix(settings_factory, fake_embedder):
+    idx = Index(settings_factory(chunks={"title": "prefix"}), embedder=fake_embedder, create=True)
+    idx.ingest(_papers(2))
+    got = idx.store._chunks.get(include=["metadatas"])
+    for cid, meta in zip(got["ids"], got["metadatas"]):  # as an older version wrote them
+        idx.store._chunks.update(
+            ids=[cid], metadatas=[{k: v for k, v in meta.items() if k != "title"} | {"title": None}]
+        )
+    again = Index(settings_factory(chunks={"title": "prefix"}), embedder=fake_embedder)
+    assert again.ingest(_papers(2)).chunks_embedded == 0

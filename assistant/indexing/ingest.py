@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from ..models import IngestReport, Paper
+from ..models import Chunk, IngestReport, Paper
 from .chunking import chunk_paper
 from .lexical import chunk_text_for_index
 
@@ -30,7 +30,7 @@ Progress = Callable[[int, int], None]
 _BATCH_CHUNKS = 256
 
 
-def _chunk_hashes(store, windows: dict[str, tuple[int, int]]) -> dict[str, dict[str, str | None]]:
+def _chunk_hashes(store, windows: dict[str, tuple[int, int, str]]) -> dict[str, dict[str, str | None]]:
     """Paper id -> {chunk id: content hash written with the chunk}; ``windows`` gets each chunk's
     sentence window where the store keeps it (one pass over the chunk metadata)."""
     rows = store.chunk_records(windows) if hasattr(store, "chunk_records") else {}
@@ -46,15 +46,17 @@ def _state(
     paper: Paper,
     content_hash: str,
     chunks: dict[str, str | None],
-    windows: dict[str, tuple[int, int]],
+    windows: dict[str, tuple[int, int, str]],
     sentences: int,
     overlap: int,
+    title: str = "prefix",
 ) -> str:
-    """"ok" when the stored chunks are exactly the ones this paper's text makes with these chunk
+    """ "ok" when the stored chunks are exactly the ones this paper's text makes with these chunk
     settings; "hash" when a chunk is missing or of another text (a crash, a concurrent writer of
     an older version); "settings" when they are of this text but other chunk settings (another
-    window count, or "#1" covering sentences 2-4 with overlap 1 and 3-4 without)."""
-    expected = {c.id: (c.sentence_start, c.sentence_end) for c in chunk_paper(paper, sentences, overlap)}
+    window count, or "#1" covering sentences 2-4 with overlap 1 and 3-4 without, or vectors that
+    carry the title another way)."""
+    expected = {c.id: (c.sentence_start, c.sentence_end, title) for c in chunk_paper(paper, sentences, overlap)}
     if not chunks or not all(h in (None, content_hash) for h in chunks.values()):
         return "hash"
     if set(chunks) != set(expected):
@@ -70,7 +72,7 @@ def ingest_papers(index: Index, papers: Sequence[Paper], progress: Progress | No
     store = index.store
     cfg = index.settings.chunks
     committed = store.paper_hashes()
-    windows: dict[str, tuple[int, int]] = {}
+    windows: dict[str, tuple[int, int, str]] = {}
     stored = _chunk_hashes(store, windows)
     todo = [p for p in papers if committed.get(p.id) != p.content_hash()]
     incoming = {p.id for p in papers}
@@ -80,7 +82,8 @@ def ingest_papers(index: Index, papers: Sequence[Paper], progress: Progress | No
     candidates = [p for p in papers if committed.get(p.id) == p.content_hash()]
     candidates += store.get_papers(others) if others else []
     state = {
-        p.id: _state(p, committed[p.id], stored.get(p.id, {}), windows, cfg.sentences, cfg.overlap) for p in candidates
+        p.id: _state(p, committed[p.id], stored.get(p.id, {}), windows, cfg.sentences, cfg.overlap, cfg.title)
+        for p in candidates
     }
     broken = [p for p in candidates if state[p.id] == "hash"]
     if broken:
@@ -89,10 +92,11 @@ def ingest_papers(index: Index, papers: Sequence[Paper], progress: Progress | No
     if rechunk:
         log.info(
             "re-embedding %d papers whose chunks were made with other chunk settings (now chunks.sentences=%d, "
-            "chunks.overlap=%d)",
+            "chunks.overlap=%d, chunks.title=%s)",
             len(rechunk),
             cfg.sentences,
             cfg.overlap,
+            cfg.title,
         )
         broken += rechunk
     # Chunks whose paper record is missing are leftovers of an interrupted run.
@@ -136,14 +140,9 @@ def _ingest_batch(index: Index, papers: list[Paper]) -> int:
     index.store.delete_chunks([p.id for p in papers])
     chunks = [c for p in papers for c in chunk_paper(p, cfg.sentences, cfg.overlap)]
     titles = {p.id: p.title for p in papers}
-    texts = [chunk_text_for_index(titles[c.paper_id], c) for c in chunks]
-    # Each distinct text is encoded once (a short abstract's windows, duplicate papers).
-    unique = list(dict.fromkeys(texts))
-    encoded = np.asarray(index.embedder.embed_documents(unique), dtype=np.float32)
-    row = {t: i for i, t in enumerate(unique)}
-    vectors = encoded[[row[t] for t in texts]] if len(texts) else encoded
+    vectors = chunk_vectors(index.embedder, chunks, titles, cfg.title)
     hashes = {p.id: p.content_hash() for p in papers}
-    index.store.add_chunks(chunks, vectors, hashes)
+    index.store.add_chunks(chunks, vectors, hashes, cfg.title)
     paper_vectors = []
     for p in papers:
         rows = [i for i, c in enumerate(chunks) if c.paper_id == p.id]
@@ -152,6 +151,42 @@ def _ingest_batch(index: Index, papers: list[Paper]) -> int:
     # The paper record commits the paper: written last, after all its chunks.
     index.store.put_papers(papers, np.asarray(paper_vectors))
     return len(chunks)
+
+
+def _encode_unique(embedder, texts: list[str]):
+    """Vectors of ``texts``, each distinct text encoded once (a short abstract's windows, duplicate papers)."""
+    import numpy as np
+
+    unique = list(dict.fromkeys(texts))
+    encoded = np.asarray(embedder.embed_documents(unique), dtype=np.float32)
+    row = {t: i for i, t in enumerate(unique)}
+    return encoded[[row[t] for t in texts]] if len(texts) else encoded
+
+
+def chunk_vectors(embedder, chunks: Sequence[Chunk], titles: dict[str, str], title_mode: str = "mix"):
+    """The dense vectors of ``chunks`` (unit rows, input order).
+
+    ``prefix``: each window encoded as "title. window" (the title's tokens read once per window).
+    ``mix``: each window encoded alone and its paper's title once; a chunk's vector is the two
+    added, weighted by their word counts (roughly what mean pooling over "title. window" weighs
+    them by), and normalised. Same retrieval on SciFact train (nDCG@10 within 0.003) for about
+    two thirds of the tokens with windows that do not overlap (``benchmarks/chunking_variants.py``).
+    """
+    import numpy as np
+
+    if title_mode == "prefix":
+        return _encode_unique(embedder, [chunk_text_for_index(titles[c.paper_id], c) for c in chunks])
+    windows = _encode_unique(embedder, [c.text for c in chunks])
+    named = [pid for pid in dict.fromkeys(c.paper_id for c in chunks) if titles.get(pid, "").strip()]
+    encoded = _encode_unique(embedder, [titles[pid] for pid in named])
+    title_vec = {pid: encoded[i] for i, pid in enumerate(named)}
+    out = np.empty_like(windows)
+    for i, c in enumerate(chunks):
+        v = len(c.text.split()) * windows[i]
+        if c.paper_id in title_vec:
+            v = v + len(titles[c.paper_id].split()) * title_vec[c.paper_id]
+        out[i] = v / (np.linalg.norm(v) or 1.0)
+    return out
 
 
 def _batches(papers: list[Paper], sentences_per_chunk: int) -> list[list[Paper]]:

@@ -46,11 +46,15 @@ class VectorStore(Protocol):
 
     def chunk_paper_ids(self) -> dict[str, str]: ...
 
-    def chunk_records(self, windows: dict[str, tuple[int, int]] | None = None) -> dict[str, tuple[str, str | None]]: ...
+    def chunk_records(
+        self, windows: dict[str, tuple[int, int, str]] | None = None
+    ) -> dict[str, tuple[str, str | None]]: ...
 
     def delete_chunks(self, paper_ids: Sequence[str]) -> None: ...
 
-    def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray, hashes: dict[str, str]) -> None: ...
+    def add_chunks(
+        self, chunks: Sequence[Chunk], embeddings: np.ndarray, hashes: dict[str, str], title: str = "prefix"
+    ) -> None: ...
 
     def put_papers(self, papers: Sequence[Paper], embeddings: np.ndarray) -> None: ...
 
@@ -328,10 +332,13 @@ class ChromaStore:
         return {cid: pid for cid, (pid, _) in self.chunk_records().items()}
 
     @_guarded_read
-    def chunk_records(self, windows: dict[str, tuple[int, int]] | None = None) -> dict[str, tuple[str, str | None]]:
+    def chunk_records(
+        self, windows: dict[str, tuple[int, int, str]] | None = None
+    ) -> dict[str, tuple[str, str | None]]:
         """Every chunk id -> (its paper id, the content hash of the paper text it was made from).
         ``windows``, when given, is filled in the same pass: chunk id -> the (first, end) sentence
-        window of its paper's abstract the chunk covers."""
+        window of its paper's abstract the chunk covers and how its vector carries the title
+        (``chunks.title``; "prefix" for chunks written before the setting existed)."""
         got = self._chunks.get(include=["metadatas"])
         out = {}
         for cid, m in zip(got["ids"], got["metadatas"] or []):
@@ -339,7 +346,7 @@ class ChromaStore:
             h = m.get("content_hash")
             out[cid] = (str(m.get("paper_id", "")), str(h) if h is not None else None)
             if windows is not None and "sentence_start" in m and "sentence_end" in m:
-                windows[cid] = (int(m["sentence_start"]), int(m["sentence_end"]))
+                windows[cid] = (int(m["sentence_start"]), int(m["sentence_end"]), str(m.get("title", "prefix")))
         return out
 
     @_guarded
@@ -349,8 +356,11 @@ class ChromaStore:
             self._chunks.delete(where={"paper_id": {"$in": list(paper_ids[i : i + 200])}})
 
     @_guarded
-    def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray, hashes: dict[str, str]) -> None:
-        """Upsert chunks with their vectors (ids are deterministic, so reruns do not duplicate)."""
+    def add_chunks(
+        self, chunks: Sequence[Chunk], embeddings: np.ndarray, hashes: dict[str, str], title: str = "prefix"
+    ) -> None:
+        """Upsert chunks with their vectors (ids are deterministic, so reruns do not duplicate);
+        ``title`` records how the vectors carry the paper's title (``chunks.title``)."""
         if not chunks:
             return
         self._chunks.upsert(
@@ -363,6 +373,7 @@ class ChromaStore:
                     "sentence_start": c.sentence_start,
                     "sentence_end": c.sentence_end,
                     "content_hash": hashes[c.paper_id],
+                    "title": title,
                 }
                 for c in chunks
             ],
