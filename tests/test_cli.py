@@ -230,3 +230,23 @@ def test_a_closed_pipe_is_not_an_error(capsys):
         writes_to_a_closed_pipe()
     assert exit_info.value.exit_code == 0
     assert "unexpected" not in capsys.readouterr().err
+
+
+def test_help_paragraphs_are_wrapped_by_the_terminal_not_the_docstring():
+    from assistant.cli.common import unwrap_help
+
+    doc = """First line.
+
+    A paragraph written
+    over two lines.
+
+    Examples:
+
+      review ask "x"
+      review ask "y"
+    """
+    assert unwrap_help(doc) == 'First line.\n\nA paragraph written over two lines.\n\nExamples:\n\n  review ask "x"\n  review ask "y"'
+    out = CliRunner().invoke(app, ["config", "--help"], env={"COLUMNS": "200"}).output
+    assert "under [section]" in out  # not eaten as rich markup
+    out = CliRunner().invoke(app, ["ask", "--help"], env={"COLUMNS": "200"}).output
+    assert "(findings first, one per paper first, as many as are on point)" in out

@@ -68,6 +68,25 @@ class State:
 state = State()
 
 
+def unwrap_help(doc: str | None) -> str | None:
+    """A docstring with each prose paragraph on one line, so the terminal's width wraps it (typer
+    keeps single line breaks: at 80 columns a paragraph written at 100 broke mid-sentence).
+    Indented lines (examples) and paragraphs of them keep their breaks."""
+    import inspect
+
+    if not doc:
+        return doc
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    out = []
+    for para in paragraphs:
+        lines = para.split("\n")
+        if any(line.startswith((" ", "\t")) for line in lines) or para.startswith("\b"):
+            out.append(para)
+        else:
+            out.append(" ".join(line.strip() for line in lines))
+    return "\n\n".join(out)
+
+
 def command(func):
     """Wrap a command: every error becomes one red line on stderr and exit code 1 (``--debug``: the traceback)."""
     import functools
@@ -104,6 +123,7 @@ def command(func):
                 fail("input nested too deeply to process (RecursionError); rerun with --debug for the traceback")
             fail(f"unexpected {type(exc).__name__}: {exc} (a bug in review: rerun with --debug for the traceback)")
 
+    wrapper.__doc__ = unwrap_help(func.__doc__)
     return wrapper
 
 

@@ -13,7 +13,7 @@ def config(json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.
     """Resolved settings and where each came from (flag, env, review.toml, default).
 
     Every setting can be set as REVIEW_<SECTION>__<NAME>, e.g. REVIEW_LLM__MODEL=~/m.gguf,
-    or in review.toml under [section].
+    or in review.toml under \\[section].
     """
     from ..settings import describe_settings
 
