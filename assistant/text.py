@@ -75,7 +75,8 @@ LABEL_STOPWORDS = (STOPWORDS - {"may", "then", "under"}) | frozenset(
     have had do does done given provide provides provided enable enables lead leads leading despite remain remains
     high higher low lower small smaller larger need needs often still whether thus therefore i.e e.g
     issue issues finding findings strategy strategies yet research effect effects feature features impact impacts
-    useful intricate multiple several certain particular overall typically usually recently widely between""".split()
+    useful intricate multiple several certain particular overall typically usually recently widely between
+    shown showed demonstrated reported achieved""".split()
 )
 
 # Title words that say nothing about which paper this is; a paper id keeps the first words after

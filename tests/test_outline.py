@@ -280,6 +280,11 @@ def test_keyphrases_are_multiword_shared_and_distinct():
     reported = candidate_phrases("Extensive experiments and comprehensive evaluation show superior results.", set())
     assert not any(w in p for p in reported for w in ("experiments", "comprehensive evaluation", "superior"))
     assert not any("github" in p or "https" in p for p in candidate_phrases("Code: https://github.com/x/y here.", set()))
+    # nor how it reports ("Has shown" named an unlearning category in a trial)
+    from assistant.outline.labels import label_problem
+
+    assert label_problem("Has shown", ["recent work has shown that tuning helps"], set()) == "generic"
+    assert not any("shown" in p for p in candidate_phrases("Recent work has shown that it helps.", set()))
 
 
 def test_a_rare_phrase_names_a_category_before_a_common_one():

@@ -24,6 +24,8 @@ _WEAK = {
     # how a study reports, not what it is about ("Extensive experiments" named a merging category)
     "experiments", "experiment", "experimental", "extensive", "comprehensive", "empirical", "evaluation",
     "evaluations", "leading", "superior", "remarkable", "impressive", "promising", "substantial", "significant",
+    # reporting verbs ("Has shown" named an unlearning category)
+    "has", "have", "had", "shown", "showed", "demonstrate", "demonstrates", "demonstrated", "achieves", "achieved",
 }  # fmt: skip
 
 
