@@ -16,8 +16,9 @@
 3. With a capable model the on-point sentences' papers are numbered sources and the model
    writes statements, each citing them; the grammar lets a citation name only a given source,
    citations are validated again, and every (statement, cited abstract) pair is checked by the
-   support judge. In ``auto`` mode a model none of whose statements were kept in
-   ``ask.probe_answers`` answers is remembered (per model file) and not asked again.
+   support judge. In ``auto`` mode a model whose statements were kept in under
+   ``ask.probe_min_kept`` of its answers (after at least ``ask.probe_answers``) is remembered
+   (per model file) and not asked again.
 4. Otherwise the answer quotes the on-point sentences (``selection.select``: findings before
    background, one per paper first, no padding: only papers within ``ask.paper_margin`` of the best), grouped by what they say, under a lead line
    that says how many papers address the question.
@@ -609,20 +610,28 @@ class AskPipeline:
         return read_verdicts(self.settings)
 
     def remembered_extractive(self) -> int:
-        """Answers this model file has had with no kept statement, when that has made it not worth
-        generating with (``ask.probe_answers``); else 0."""
+        """The answers this model file has had, when too few of them kept a statement to go on
+        generating with it (``ask.probe_answers``, ``ask.probe_min_kept``); else 0.
+
+        A share, not "never kept": the bundled 270M model once had a statement pass the check in
+        its first two answers and then generated, and failed, for every later question (2 answers
+        kept of 74 in a full eval, 7 s each)."""
         cfg = self.settings.ask
         record = self._verdicts()[0].get(self._verdict_key(), {})
         tried, kept = int(record.get("answers", 0)), int(record.get("kept", 0))
-        return tried if cfg.probe_answers and tried >= cfg.probe_answers and kept == 0 else 0
+        if not cfg.probe_answers or tried < cfg.probe_answers:
+            return 0
+        return tried if kept / tried < cfg.probe_min_kept else 0
 
     def _worth_generating(self, answer: Answer) -> bool:
-        """auto mode: False once this model file has had ``probe_answers`` answers with no kept statement."""
+        """auto mode: False once too few of this model file's answers kept a statement."""
         tried = self.remembered_extractive()
         if tried:
+            kept = int(self._verdicts()[0].get(self._verdict_key(), {}).get("kept", 0))
             answer.reason = (
-                f"answered extractively: none of the model's statements passed the check in its first {tried} answers "
-                "(remembered per model file; ask.probe_answers; --mode generative forces generation)"
+                f"answered extractively: the model's statements passed the check in {kept} of its first {tried} "
+                f"answers (under ask.probe_min_kept = {self.settings.ask.probe_min_kept:g}; remembered per model "
+                "file; --mode generative forces generation)"
             )
             return False
         return True

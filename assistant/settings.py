@@ -298,8 +298,15 @@ class AskSettings(BaseModel):
     probe_answers: int = Field(
         2,
         ge=0,
-        description="auto mode: after this many answers in which none of a model's statements was kept (and none "
-        "kept ever), the model is remembered as not worth generating with and answers are extractive at once.",
+        description="auto mode: after at least this many answers, a model whose statements were kept in under "
+        "probe_min_kept of its answers is remembered as not worth generating with, and answers are extractive "
+        "at once (0: never decide).",
+    )
+    probe_min_kept: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="auto mode: the share of a model's answers with a kept statement below which it stops being asked.",
     )
 
 

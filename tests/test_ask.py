@@ -224,9 +224,21 @@ def test_auto_mode_stops_generating_with_a_model_whose_statements_are_never_kept
         assert answer.mode == "extractive"
     assert llm.calls == 2
     third = a.ask(q, mode="auto")
-    assert llm.calls == 2 and third.mode == "extractive" and "first 2 answers" in third.reason
+    assert llm.calls == 2 and third.mode == "extractive" and "in 0 of its first 2 answers" in third.reason
     a.ask(q, mode="generative")  # forcing still generates
     assert llm.calls == 3
+
+
+def test_auto_mode_stops_when_a_model_is_kept_too_rarely(make_assistant):
+    # Kept in its first answer, then never: it stops once under ask.probe_min_kept (1 of 5 < 25%).
+    good = "- Breadcrumbs merges fine-tuned models with sparse masks [1]\n"
+    bad = "- Quantum gravity explains galaxies beautifully well [1]\n"
+    llm = ScriptedLLM([good] + [bad] * 10)
+    a = make_assistant(PAPERS, llm=llm, ask={"min_relevance": 0.05, "probe_answers": 2, "probe_min_kept": 0.25})
+    q = "breadcrumbs sparse masks merging fine-tuned models"
+    modes = [a.ask(q, mode="auto").mode for _ in range(7)]
+    assert modes[0] == "generative" and llm.calls == 5  # 1/2, 1/3, 1/4 go on; 1/5 stops
+    assert all(m == "extractive" for m in modes[1:])
 
 
 def test_auto_mode_keeps_generating_with_a_model_that_is_kept(make_assistant):
