@@ -107,12 +107,13 @@ class EmbeddingSettings(BaseModel):
 
 class ChunkSettings(BaseModel):
     sentences: int = Field(3, ge=1, description="Sentences per chunk.")
-    overlap: int = Field(0, ge=0, description="Sentences shared by neighbouring chunks.")
-    title: Literal["mix", "prefix"] = Field(
-        "mix",
-        description="How a chunk's dense vector carries its paper's title: mix (the title encoded once per paper "
-        "and added to each window's vector, weighted by word counts) or prefix (the title written before every "
-        "window). BM25 always reads the title with every window.",
+    overlap: int = Field(1, ge=0, description="Sentences shared by neighbouring chunks.")
+    title: Literal["prefix", "mix"] = Field(
+        "prefix",
+        description="How a chunk's dense vector carries its paper's title: prefix (the title written before every "
+        "window) or mix (the title encoded once per paper and added to each window's vector, weighted by word "
+        "counts; with overlap 0 a 1.5x faster ingest that retrieves SciFact as well but costs the outline "
+        "coverage, see README). BM25 always reads the title with every window.",
     )
 
 
