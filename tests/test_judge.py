@@ -356,3 +356,15 @@ def test_quotes_are_not_run_through_the_model(cross_encoder, monkeypatch):
     assert seen == [(SOURCE, edited)]
     assert scores[0] == scores[2] == pytest.approx(_sigmoid(QUOTED_LOGIT))
     assert scores[1] < 0.95
+
+
+def test_the_embedding_memo_survives_being_emptied_mid_call():
+    from assistant.indexing.embedding import embed_memo
+
+    class Count:
+        def embed_documents(self, texts):
+            return [len(t) for t in texts]
+
+    memo = {"a": 1, "bb": 2}
+    # "a" is known, "ccc" is not, and adding it passes the limit: the memo is emptied, and "a" must come back
+    assert embed_memo(Count(), ["a", "ccc"], memo, limit=2) == [1, 3]

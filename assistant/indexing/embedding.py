@@ -114,7 +114,8 @@ def embed_memo(embedder: Embedder, texts: Sequence[str], memo: dict[str, Any], l
     missing = list(dict.fromkeys(t for t in texts if t not in memo))
     if missing:
         if len(memo) + len(missing) > limit:
-            memo.clear()
+            memo.clear()  # and so every text of this call is missing now, not only the new ones
+            missing = list(dict.fromkeys(texts))
         memo.update(zip(missing, embedder.embed_documents(missing), strict=True))
     return [memo[t] for t in texts]
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -239,7 +240,10 @@ class EmbeddingJudge:
         try:
             # The same runtime as the embedder's: ONNX keeps torch out of `ask`.
             runtime = "torch" if backend == "torch" else "onnx"  # int8 is for the cross-encoders only
-            settings = EmbeddingSettings(model=str(base), batch_size=batch_size, backend=runtime)  # type: ignore[arg-type]
+            # All cores: the judge scores in bulk (an eval, an outline's checks), not one query at a time.
+            settings = EmbeddingSettings(
+                model=str(base), batch_size=batch_size, backend=runtime, threads=os.cpu_count()
+            )  # type: ignore[arg-type]
             self.model = load_embedder(settings, cache)
         except ModelError:
             raise
@@ -260,11 +264,15 @@ class EmbeddingJudge:
 
         if not pairs:
             return []
+        chosen = [top_windows(split_sentences(source) or [source], statement, top) for source, statement in pairs]
+        # One embedding pass over every text the pairs need (batched by length, each text once):
+        # a call per pair cost as much as the NLI itself (81 calls for 120 pairs).
+        needed = list(dict.fromkeys([s for _, s in pairs] + [t for texts in chosen for t in texts]))
+        vectors = dict(zip(needed, self._encode(needed), strict=True))
         out = []
-        for (source, statement), query in zip(pairs, self._encode([s for _, s in pairs])):
-            sentences = split_sentences(source) or [source]
-            rows = np.asarray(self._encode(top_windows(sentences, statement, top)))
-            out.append(float((rows @ query).max()))
+        for (_, statement), texts in zip(pairs, chosen):
+            rows = np.asarray([vectors[t] for t in texts])
+            out.append(float((rows @ vectors[statement]).max()))
         return out
 
     def score(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
