@@ -519,10 +519,12 @@ def test_cli_errors_on_a_real_store(tmp_path):
     assert _review("--store", str(store), "ingest", str(evil)).returncode == 0
     shown = _review("--store", str(store), "search", "small thing carefully", "-k", "5")
     assert shown.returncode == 0 and "\x1b" not in shown.stdout and "Evil title red" in shown.stdout
-    # a bad record is skipped with its file and line; the store keeps working
+    # a bad record is skipped with its file and line (a file with nothing else to ingest is an error
+    # that changes nothing); the store keeps working
     big = _write_jsonl(tmp_path / "big.jsonl", [{"title": "Huge", "abstract": ABSTRACT, "upvotes": 2**63}])
     result = _review("--store", str(store), "ingest", str(big))
-    assert result.returncode == 0 and "big.jsonl:1: 'upvotes'" in result.stderr
+    assert result.returncode == 1 and "big.jsonl:1: 'upvotes'" in result.stderr
+    assert "every record was skipped" in result.stderr and "Traceback" not in result.stderr
     assert _review("--store", str(store), "search", "small thing").returncode == 0
     # --strict refuses the file instead
     assert "big.jsonl:1: 'upvotes'" in _one_line_error(_review("--store", str(store), "ingest", "--strict", str(big)))
