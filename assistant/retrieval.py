@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from .errors import EMPTY_QUERY, QueryError
 from .models import Chunk, Hit, Paper, Passage
 from .settings import RetrievalSettings
+from .text import NOT_A_FINDING, split_sentences
 
 if TYPE_CHECKING:
     from .indexing import Index
@@ -121,12 +122,21 @@ def _rank(
     return sorted(scores.items(), key=lambda kv: (-kv[1].score, kv[0]))
 
 
+def _boilerplate(text: str) -> bool:
+    """True when every sentence of a passage is a code/data release or a link."""
+    sentences = split_sentences(text)
+    return bool(sentences) and all(NOT_A_FINDING.search(x) for x in sentences)
+
+
 def _hits(
     best: list[tuple[str, _PaperScore]], chunks: dict[str, Chunk], papers: dict[str, Paper], settings: RetrievalSettings
 ) -> list[Hit]:
     hits = []
     for pid, entry in best:
-        top = sorted(entry.chunks.items(), key=lambda kv: -kv[1])[: settings.passages]
+        # A window that only says where the code is ("We release our code at https://...") is shown
+        # last: BM25's length normalisation can make a one-sentence tail a paper's best chunk.
+        top = sorted(entry.chunks.items(), key=lambda kv: (_boilerplate(chunks[kv[0]].text), -kv[1]))
+        top = top[: settings.passages]
         passages = [
             Passage(
                 text=chunks[cid].text,

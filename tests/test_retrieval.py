@@ -46,3 +46,29 @@ def test_weights_shift_the_order():
     assert [h.paper_id for h in hits] == ["a", "b"]
     hits = fuse(dense, lexical, chunks, papers, RetrievalSettings(dense_weight=0.0), k=2)
     assert [h.paper_id for h in hits] == ["b", "a"]
+
+
+def test_a_code_release_window_is_not_the_passage_shown_first():
+    from assistant.models import Chunk, Paper
+    from assistant.retrieval import fuse
+    from assistant.settings import RetrievalSettings
+
+    chunks = {
+        "a#0": Chunk(
+            id="a#0", paper_id="a", text="LoRA adapts models. It freezes weights.", sentence_start=0, sentence_end=2
+        ),
+        "a#1": Chunk(
+            id="a#1",
+            paper_id="a",
+            text="We release our code at https://github.com/x/y.",
+            sentence_start=2,
+            sentence_end=3,
+        ),
+    }
+    papers = {"a": Paper(id="a", title="LoRA", abstract="LoRA adapts models. It freezes weights. We release our code.")}
+    # the tail window ranks first in both retrievers, yet the finding window is shown first
+    hits = fuse(
+        [("a#1", 0.9), ("a#0", 0.8)], [("a#1", 5.0), ("a#0", 4.0)], chunks, papers, RetrievalSettings(passages=2), k=1
+    )
+    assert [p.text for p in hits[0].passages][0].startswith("LoRA adapts")
+    assert len(hits[0].passages) == 2
