@@ -87,11 +87,20 @@ def outline_markdown(outline: Outline) -> str:
         lines.append(f"- [{r.n}] {r.title}{date} (`{r.paper_id}`)")  # a list: plain lines run together
     if outline.left_out:
         lines.append("")
-        lines.append("_Just under the relevance cut (not in this outline):_")
-        lines.append("")
         vetoed = set(outline.expansion.vetoed) if outline.expansion is not None else set()
+        heading = (
+            "Left out (just under the cut, or turned away by the relevance model)"
+            if vetoed
+            else ("Just under the relevance cut (not in this outline)")
+        )
+        lines.append(f"_{heading}:_")
+        lines.append("")
         for r in outline.left_out:
-            why = " - over the cut, but not about the topic by the relevance model" if r.paper_id in vetoed else ""
+            why = (
+                " - scored over the cut, but the relevance model does not read it as about the topic"
+                if (r.paper_id in vetoed)
+                else ""
+            )
             lines.append(f"- {r.title} (`{r.paper_id}`){why}")
     if outline.expansion is not None and outline.expansion.feedback:
         lines.append("")

@@ -222,5 +222,9 @@ def test_the_markdown_says_which_papers_the_relevance_model_turned_away():
         expansion=TopicExpansion(terms=["merg"], read_as="merging: ...", vetoed=["multi"]),
     )
     md = outline.to_markdown()
-    assert "- Multi-task tuning (`multi`) - over the cut, but not about the topic by the relevance model" in md
+    assert (
+        "- Multi-task tuning (`multi`) - scored over the cut, but the relevance model does not read it as about the topic"
+        in md
+    )
+    assert "_Left out (just under the cut, or turned away by the relevance model):_" in md  # the heading says both
     assert "- Near (`near`)\n" in md
