@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import EMPTY_QUESTION, QueryError
+from .errors import EMPTY_QUESTION, require_text
 from .models import Answer, Hit, Paper, Reference, Statement
 from .prompts import render
 from .retrieval import search
@@ -379,9 +379,7 @@ class AskPipeline:
 
     def run(self, question: str, *, k: int | None = None, mode: str | None = None, on_text=None) -> Answer:
         """Answer ``question`` from the index, or say that the corpus does not cover it."""
-        question = " ".join((question or "").split())
-        if not question:
-            raise QueryError(EMPTY_QUESTION)
+        question = require_text(question, EMPTY_QUESTION)
         cfg = self.settings.ask
         mode = mode or self.settings.llm.mode
         timings: dict[str, float] = {}

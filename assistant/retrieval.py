@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .errors import EMPTY_QUERY, QueryError
+from .errors import EMPTY_QUERY, require_text
 from .models import Chunk, Hit, Paper, Passage
 from .settings import RetrievalSettings
 from .text import NOT_A_FINDING, split_sentences
@@ -24,8 +24,7 @@ def search(index: Index, query: str, k: int | None = None, relevance: Relevance 
 
     With a ``relevance`` scorer the top ``retrieval.rerank_top`` papers are reranked by it."""
     query = (query or "").strip()
-    if not query:
-        raise QueryError(EMPTY_QUERY)
+    require_text(query, EMPTY_QUERY)
     cfg = index.settings.retrieval
     k = k or cfg.k
     if relevance is not None:
@@ -128,15 +127,25 @@ def _boilerplate(text: str) -> bool:
     return bool(sentences) and all(NOT_A_FINDING.search(x) for x in sentences)
 
 
+def _best_passages(scored: dict[str, float], chunks: dict[str, Chunk], n: int) -> list[tuple[str, float]]:
+    """The ``n`` best-scored chunks of a paper, a window that only says where the code is ("We
+    release our code at https://...") after the others: BM25's length normalisation can make such
+    a one-sentence tail a paper's best chunk. Only the chunks looked at are checked."""
+    kept: list[tuple[str, float]] = []
+    later: list[tuple[str, float]] = []
+    for cid, score in sorted(scored.items(), key=lambda kv: -kv[1]):
+        (later if _boilerplate(chunks[cid].text) else kept).append((cid, score))
+        if len(kept) >= n:
+            break
+    return (kept + later)[:n]
+
+
 def _hits(
     best: list[tuple[str, _PaperScore]], chunks: dict[str, Chunk], papers: dict[str, Paper], settings: RetrievalSettings
 ) -> list[Hit]:
     hits = []
     for pid, entry in best:
-        # A window that only says where the code is ("We release our code at https://...") is shown
-        # last: BM25's length normalisation can make a one-sentence tail a paper's best chunk.
-        top = sorted(entry.chunks.items(), key=lambda kv: (_boilerplate(chunks[kv[0]].text), -kv[1]))
-        top = top[: settings.passages]
+        top = _best_passages(entry.chunks, chunks, settings.passages)
         passages = [
             Passage(
                 text=chunks[cid].text,

@@ -53,7 +53,7 @@ def test_interrupted_ingest_recovers_without_duplicates(settings_factory, fake_e
 
     class Flaky(type(fake_embedder)):
         def embed_documents(self, texts):
-            if self.calls == 2:  # the second batch: each batch embeds its windows, then its titles (chunks.title=mix)
+            if self.calls == 2:  # the third ingest batch (one embedding call per batch)
                 self.calls += 1
                 raise Boom("killed mid-way")
             return super().embed_documents(texts)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ..errors import EMPTY_TOPIC, QueryError
+from ..errors import EMPTY_TOPIC, QueryError, require_text
 from ..models import FeedbackQuery, Outline, OutlineNode, OutlineStudy, Paper, Reference, TopicExpansion
 from ..settings import Settings
 from . import tree
@@ -64,9 +64,7 @@ class OutlineBuilder:
         """
         import numpy as np
 
-        topic = " ".join((topic or "").split())
-        if not topic:
-            raise QueryError(EMPTY_TOPIC)
+        topic = require_text(topic, EMPTY_TOPIC)
         cfg = self.settings.outline
         depth = depth or cfg.depth
         mode = mode or self.settings.llm.mode
