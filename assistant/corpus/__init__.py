@@ -77,10 +77,7 @@ def read_file(path: Path, problems: Problems = None) -> list[Paper]:
         raise CorpusError("file not found; check the path", path=path)
     if parser is None:
         raise CorpusError(f"unsupported file type {path.suffix or '(none)'!r}; supported: {_FORMATS}", path=path)
-    papers = parser(_read_text(path), path, problems)
-    if not papers and not any(getattr(e, "path", None) == path for e in problems or []):
-        logger.warning("%s: no papers in this file", path)  # (a file whose records were all bad: they are listed)
-    return papers
+    return parser(_read_text(path), path, problems)
 
 
 def _expand(paths: Iterable[Path]) -> list[Path]:
@@ -142,9 +139,14 @@ def read_records(paths: Sequence[Path], *, strict: bool = False) -> list[Paper]:
     """
     files = _expand(paths)
     problems: list[CorpusError] | None = None if strict else []
-    records = [paper for path in files for paper in read_file(path, problems)]
+    per_file = [read_file(path, problems) for path in files]
+    records = [paper for papers in per_file for paper in papers]
     for problem in problems or []:
         logger.warning("skipped %s", problem)
+    for path, papers in zip(files, per_file, strict=True):
+        # A file that gave nothing, beside files that did (all empty: the error below says it once).
+        if records and not papers and not any(getattr(e, "path", None) == path for e in problems or []):
+            logger.warning("%s: no papers in this file", path)
     if not records:
         names = ", ".join(str(p) for p in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
         why = "every record was skipped (see above)" if problems else "empty"
