@@ -64,7 +64,7 @@ def onnx_path(base: Path, artifact_dir: Path, labels: Sequence[str], cache: Path
         h.update(f"{stat.st_size}:{int(stat.st_mtime)}".encode())
     for name in ("adapter.safetensors", "config.json"):
         _file_digest(h, artifact_dir / name)
-    h.update(("|".join(labels) + f"|opset{OPSET}").encode())
+    h.update(("|".join(labels) + f"|opset{OPSET}|eager").encode())
     return Path(cache) / "onnx" / f"{artifact_dir.name}-{h.hexdigest()[:16]}.onnx"
 
 
@@ -318,7 +318,7 @@ def cross_encoder(
             log.warning("ONNX export of %s failed (%s): using torch", artifact_dir.name, exc)
             return model
     if backend == "onnx-int8":
-        path = quantized(path)
+        path = quantized(path, per_channel=True)
     try:
         return OnnxCrossEncoder(path, base, config, labels, threads)
     except Exception as exc:  # noqa: BLE001 - a broken cache file: export again next time

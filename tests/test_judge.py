@@ -208,25 +208,42 @@ def test_scores_are_probabilities_and_deterministic(cross_encoder):
     assert cross_encoder.score([]) == []
 
 
-@pytest.mark.slow
-def test_paraphrase_beats_reversed_finding(scored_cases):
-    """Clear paraphrases outrank reversed findings and swapped numbers of the same abstract."""
-    cases, _ = scored_cases
+def _paraphrase_wins(cases: list[dict], key: str) -> tuple[int, int, list]:
+    """(wins, comparisons, losses): each abstract's best paraphrase against each of its reversed
+    findings and swapped numbers, by the score under ``key``."""
     wrong_kinds = {"reversed", "swapped_number"}
     titles = {c["paper_title"] for c in cases if c["kind"] == "paraphrase"} & {
         c["paper_title"] for c in cases if c["kind"] in wrong_kinds
     }
     wins, total, losses = 0, 0, []
     for title in sorted(titles):
-        para = max(c["ce"] for c in cases if c["paper_title"] == title and c["kind"] == "paraphrase")
+        para = max(c[key] for c in cases if c["paper_title"] == title and c["kind"] == "paraphrase")
         for c in cases:
             if c["paper_title"] == title and c["kind"] in wrong_kinds:
                 total += 1
-                wins += para > c["ce"]
-                if para <= c["ce"]:
-                    losses.append((c["statement"][:60], round(para, 2), round(c["ce"], 2)))
+                wins += para > c[key]
+                if para <= c[key]:
+                    losses.append((c["statement"][:60], round(para, 2), round(c[key], 2)))
+    return wins, total, losses
+
+
+@pytest.mark.slow
+def test_paraphrase_beats_reversed_finding(scored_cases):
+    """Clear paraphrases outrank reversed findings and swapped numbers of the same abstract.
+
+    The model (fp32 ONNX, the reference numerics) wins 24 of 29 comparisons; the shipped int8 twin
+    (``judge.backend = "onnx-int8"``, 2.4x the pairs per second) wins 22-23: the comparisons it
+    loses are near-ties (0.44 vs 0.46) that int8 rounding flips (README, "ONNX Runtime for the
+    cross-encoders"). Both are held here, so neither can slip further unnoticed."""
+    cases, _ = scored_cases
+    fp32 = judge_mod.load_judge("cross-encoder", backend="onnx")
+    for c, s in zip(cases, fp32.score([(c["source"], c["statement"]) for c in cases])):
+        c["ce_fp32"] = s
+    wins, total, losses = _paraphrase_wins(cases, "ce_fp32")
     assert total >= 20
     assert wins / total >= 0.8, losses
+    shipped, _, losses = _paraphrase_wins(cases, "ce")
+    assert shipped / total >= 0.75 and shipped >= wins - 2, losses
     # a few clear-cut ones, one by one
     clear = {
         "Task Arithmetic in the Tangent Space: Improved Editing of Pre-Trained Models": "reversed",

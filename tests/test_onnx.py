@@ -109,7 +109,7 @@ def test_int8_twin_is_made_once_and_ranks_like_fp32(cache):
     fp32 = cross_encoder(base, ARTIFACT_DIR, NLICrossEncoder.LABELS, RETRAIN, cache=cache)
     int8 = cross_encoder(base, ARTIFACT_DIR, NLICrossEncoder.LABELS, RETRAIN, backend="onnx-int8", cache=cache)
     assert isinstance(int8, OnnxCrossEncoder)
-    assert int8.path == fp32.path.with_name(fp32.path.stem + "-int8.onnx")
+    assert int8.path == fp32.path.with_name(fp32.path.stem + "-int8pc.onnx")  # per-channel scales
     assert int8.path.stat().st_size < fp32.path.stat().st_size / 2
     stamp = int8.path.stat().st_ino
     again = cross_encoder(base, ARTIFACT_DIR, NLICrossEncoder.LABELS, RETRAIN, backend="onnx-int8", cache=cache)
@@ -124,11 +124,19 @@ def test_int8_twin_is_made_once_and_ranks_like_fp32(cache):
     assert np.abs(a - b).max() < 1.5
 
 
-def test_int8_backend_reaches_the_judge_not_the_embedder():
-    """The embedding side of the judge (its cosine feature) has no int8 twin: it runs fp32 ONNX."""
+@pytest.mark.slow
+def test_int8_is_the_default_and_reaches_the_judges_cosine_feature(cache):
+    """``judge.backend`` defaults to ``onnx-int8``; with it the judge's cosine feature embeds with
+    the embedder's per-channel int8 twin too (the same AUC on the tuning half, half the time)."""
+    from assistant.judge import CrossEncoderJudge
     from assistant.settings import JudgeSettings
 
-    assert JudgeSettings(backend="onnx-int8").backend == "onnx-int8"
+    assert JudgeSettings().backend == "onnx-int8"
+    judge = CrossEncoderJudge(backend="onnx-int8", cache=cache)
+    assert judge.model.path.name.endswith("-int8pc.onnx")
+    assert judge.similarity.model.path.name.endswith("-int8pc.onnx")
+    fp32 = CrossEncoderJudge(backend="onnx", cache=cache)
+    assert not fp32.similarity.model.path.name.endswith("int8pc.onnx")
 
 
 def test_prune_removes_exports_unused_for_weeks(tmp_path):

@@ -54,7 +54,7 @@ class RelevanceModel:
         model_path: str | Path | None = None,
         artifact_dir: str | Path | None = None,
         *,
-        backend: str = "onnx",
+        backend: str = "onnx-int8",
         cache: Path | None = None,
     ) -> None:
         base = Path(model_path) if model_path else bundled_embedder_path()
@@ -113,11 +113,12 @@ class CosineRelevance:
 
 @lru_cache(maxsize=4)
 def load_relevance(
-    kind: str = "model", model_path: str | None = None, backend: str = "onnx", cache: Path | None = None
+    kind: str = "model", model_path: str | None = None, backend: str = "onnx-int8", cache: Path | None = None
 ) -> Relevance:
     """The relevance scorer of this kind ('model' or 'cosine'); loaded once per process.
 
-    ``backend``: "onnx" (default: ONNX Runtime, exported once to ``cache``/onnx) or "torch"."""
+    ``backend``: "onnx-int8" (default: the int8 twin of the ONNX export, made once in ``cache``/onnx),
+    "onnx" (the fp32 export) or "torch"; the cosine baseline runs fp32 either way."""
     from ..errors import ModelError
 
     if kind in ("model", "relevance-model", "cross-encoder"):

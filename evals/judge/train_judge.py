@@ -349,7 +349,7 @@ def calibrate(out: Path, held: list[tuple[str, str, str]], n: int, seed: int, ba
     judge = CrossEncoderJudge(base, out)
     cal = random.Random(seed).sample(held, min(n, len(held)))
     pairs = [(p, h) for p, h, _ in cal]
-    feats = torch.tensor(judge.features(pairs, with_similarity=True), dtype=torch.float64)
+    feats = torch.tensor(judge.features(pairs, with_similarity=True, with_parts=True), dtype=torch.float64)
     y = torch.tensor([1.0 if lab == "entailment" else 0.0 for _, _, lab in cal], dtype=torch.float64)
     x = torch.cat([feats, torch.ones(len(cal), 1, dtype=torch.float64)], dim=1)
     w = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
@@ -399,7 +399,7 @@ def calibrate_shipped(out: Path, held: list[tuple[str, str, str]], n: int, seed:
 
     judge = CrossEncoderJudge(base, out, use_signals=False, max_windows=None)
     cal = random.Random(seed).sample(held, min(n, len(held)))
-    feats = judge.features([(p, h) for p, h, _ in cal], with_similarity=True)
+    feats = judge.features([(p, h) for p, h, _ in cal], with_similarity=True, with_parts=True)
     x = torch.tensor([[f[0], f[2], 1.0] for f in feats], dtype=torch.float64)
     y = torch.tensor([1.0 if lab == "entailment" else 0.0 for _, _, lab in cal], dtype=torch.float64)
     w = torch.zeros(3, dtype=torch.float64, requires_grad=True)  # a, c, b

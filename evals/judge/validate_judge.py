@@ -126,7 +126,7 @@ def score_all(judge, emb, pairs: list[Pair]) -> dict[str, list[float]]:
     from assistant.judge.judges import _sigmoid
 
     st = [(s, h) for s, h, _ in pairs]
-    feats = judge.features(st, with_similarity=True)
+    feats = judge.features(st, with_similarity=True, with_parts=True)
     keep = {
         "ce": None,  # as shipped: every feature, and quoted sentences stand
         "ce_nli": (0,),
