@@ -74,11 +74,12 @@ class EmbeddingSettings(BaseModel):
         BUNDLED_EMBEDDER,
         description="sentence-transformers model name or local path; the default is bundled.",
     )
-    batch_size: int = Field(
-        16,
+    batch_size: int | None = Field(
+        None,
         ge=1,
-        description="Texts per encode batch at ingest (16: 1.25x the texts/s of 64 on 2 cores; searches and ask "
-        "embed at most 8 at a time).",
+        description="Texts per encode batch at ingest (default: 1 on ONNX Runtime, one one-thread session per "
+        "core each encoding its own texts, 1.7x the texts/s of one session on batches of 16; 16 on "
+        "sentence-transformers). Searches and ask embed at most 8 at a time.",
     )
     backend: Literal["onnx", "onnx-int8", "torch"] = Field(
         "onnx",
@@ -93,7 +94,10 @@ class EmbeddingSettings(BaseModel):
         "either way (a mix measured no loss). false: fp32 at ingest too.",
     )
     threads: int | None = Field(
-        None, ge=1, description="ONNX Runtime threads of the embedder (default: 1 for queries, all cores for ingest)."
+        None,
+        ge=1,
+        description="ONNX Runtime threads of the embedder (default: 1 for queries; at ingest, one one-thread "
+        "session per core, or this many).",
     )
     device: str = Field(
         "cpu", description="torch device for the embedder: cpu, cuda, mps (anything but cpu uses the torch backend)."

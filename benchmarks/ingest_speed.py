@@ -158,7 +158,7 @@ def raw_encode(model, texts: list[str], batch: int) -> float:
 def ingest(settings, paths, paired=None) -> tuple[object, EncodeClock, float]:
     from assistant import Assistant
 
-    clock = EncodeClock(paired, settings.embedding.batch_size)
+    clock = EncodeClock(paired, settings.embedding.batch_size or 16)
     started = time.perf_counter()
     with clock.active():
         report = Assistant(settings).ingest(paths)
@@ -176,7 +176,7 @@ def measure(name: str, paths, model, tmp: Path, rounds: int, paired: bool) -> li
         got: dict = {}
         for phase in ("raw", "ingest") if r % 2 == 0 else ("ingest", "raw"):
             if phase == "raw":
-                got["raw"] = raw_encode(model, texts, settings.embedding.batch_size)
+                got["raw"] = raw_encode(model, texts, getattr(model, "batch_size", None) or 16)
             else:
                 got["ingest"] = ingest(settings, paths, model if paired else None)
             got[phase + " load"] = load()
@@ -268,7 +268,7 @@ def main() -> None:
         model = raw_model(Settings())
         print(
             f"ingest speed {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cpus, torch threads {threads}, "
-            f"batch {Settings().embedding.batch_size}, chunks {Settings().chunks.sentences}/{Settings().chunks.overlap}",
+            f"batch {Settings().embedding.batch_size or 'default'}, chunks {Settings().chunks.sentences}/{Settings().chunks.overlap}",
             flush=True,
         )
         if not args.skip_bundled:

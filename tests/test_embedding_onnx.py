@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -179,6 +180,72 @@ def test_int8_twin_agrees_with_fp32(cache):
     # Ingest (batch) encodes with the twin by default, queries with fp32.
     assert load_embedder(EmbeddingSettings(), cache, batch=True).path == int8.path
     assert load_embedder(EmbeddingSettings(ingest_int8=False), cache, batch=True).path == fp32.path
+
+
+@pytest.mark.slow
+def test_ingest_encodes_one_text_per_run_on_a_session_per_core(cache):
+    """Ingest's embedder: one one-thread session per core (``embedding.threads`` of them when set),
+    one text per run. A text's int8 vector is then its own: the same from one session or two and
+    whatever else is encoded with it (batches of 16 quantize activations per batch)."""
+    from assistant.indexing.embedding import load_embedder
+
+    texts = _texts()
+    ingest = load_embedder(EmbeddingSettings(), cache, batch=True)
+    assert ingest.batch_size == 1 and ingest.sessions.workers == (os.cpu_count() or 1)
+    two = load_embedder(EmbeddingSettings(threads=2), cache, batch=True)
+    one = load_embedder(EmbeddingSettings(threads=1), cache, batch=True)
+    assert two.sessions.workers == 2 and one.sessions.workers == 1
+    a, b = two.embed_documents(texts), one.embed_documents(texts)
+    assert np.array_equal(a, b)
+    alone = np.stack([one.embed_documents([t])[0] for t in texts[:5]])
+    assert np.array_equal(alone, a[:5])
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    # the query side keeps one session, batches of at most 8
+    query = load_embedder(EmbeddingSettings(), cache)
+    assert query.sessions.workers == 1 and query.batch_size == 8
+    assert load_embedder(EmbeddingSettings(batch_size=16), cache, batch=True).batch_size == 16
+
+
+def test_sessions_run_every_batch_once_on_free_sessions():
+    """``onnxrun.Sessions.map`` (logic, with fake sessions): every batch runs exactly once, never two
+    at a time on one session, and with one worker in order."""
+    import threading
+    import time as _time
+
+    from assistant.onnxrun import Sessions
+
+    class Fake:
+        def __init__(self) -> None:
+            self.busy = False
+            self.ran: list[int] = []
+
+        def run(self, batch: int) -> None:
+            assert not self.busy, "a session ran two batches at once"
+            self.busy = True
+            _time.sleep(0.002)
+            self.ran.append(batch)
+            self.busy = False
+
+    pool = Sessions.__new__(Sessions)
+    pool.workers, pool._pool = 3, None
+    pool._all = [Fake() for _ in range(3)]
+    pool.first = pool._all[0]
+    lock = threading.Lock()
+    seen: list[int] = []
+
+    def run(session, batch):
+        session.run(batch)
+        with lock:
+            seen.append(batch)
+
+    pool.map(run, list(range(40)))
+    assert sorted(seen) == list(range(40))
+    assert sum(len(f.ran) for f in pool._all) == 40 and all(f.ran for f in pool._all)
+    single = Sessions.__new__(Sessions)
+    single.workers, single._pool, single.first = 1, None, Fake()
+    single._all = [single.first]
+    single.map(lambda s, b: s.run(b), [3, 1, 2])
+    assert single.first.ran == [3, 1, 2]
 
 
 _PROBE = """

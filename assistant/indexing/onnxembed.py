@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
-from ..onnxrun import OPSET, _file_digest, export_atomic, session
+from ..onnxrun import OPSET, Sessions, _file_digest, export_atomic
 
 __all__ = ["OnnxEmbedder", "Unsupported", "embedder_onnx_path", "export_embedder", "model_layout"]
 
@@ -148,6 +148,7 @@ class OnnxEmbedder:
         query_prefix: str = "",
         document_prefix: str = "",
         threads: int | None = None,
+        workers: int = 1,
     ) -> None:
         from tokenizers import Tokenizer
 
@@ -161,10 +162,13 @@ class OnnxEmbedder:
         self.path = path
         self.model_dir = model_dir  # the sentence-transformers model it was exported from
         try:
-            self.session = session(path, threads)
+            # ``workers`` > 1 (ingest): that many one-thread sessions, each running its own batches
+            # side by side; otherwise one session of ``threads`` threads.
+            self.sessions = Sessions(path, threads, workers)
         except Exception as exc:  # noqa: BLE001 - a broken cache file: export again next time
             path.unlink(missing_ok=True)
             raise ModelError(f"could not load {path} ({exc}): run the command again to re-export it") from exc
+        self.session = self.sessions.first
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.tokenizer = Tokenizer.from_file(str(layout["transformer"] / "tokenizer.json"))
         self.tokenizer.no_padding()
@@ -177,12 +181,15 @@ class OnnxEmbedder:
             texts = [t.lower() for t in texts]
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # batches of similar length pad less
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            out[idx] = self._run([texts[i] for i in idx])
+        batches = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+
+        def run(s: Any, idx: list[int]) -> None:
+            out[idx] = self._run([texts[i] for i in idx], s)
+
+        self.sessions.map(run, batches)
         return out
 
-    def _run(self, texts: list[str]) -> np.ndarray:
+    def _run(self, texts: list[str], run_session: Any = None) -> np.ndarray:
         encs = self.tokenizer.encode_batch(texts)
         width = max(len(e.ids) for e in encs)
         ids = np.zeros((len(encs), width), dtype=np.int64)
@@ -192,7 +199,7 @@ class OnnxEmbedder:
             n = len(e.ids)
             ids[i, :n], mask[i, :n], types[i, :n] = e.ids, e.attention_mask, e.type_ids
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        hidden = self.session.run(["hidden"], {k: feed[k] for k in self.inputs})[0]
+        hidden = (run_session or self.session).run(["hidden"], {k: feed[k] for k in self.inputs})[0]
         if self.pooling == "cls":
             pooled = hidden[:, 0]
         elif self.pooling == "max":
