@@ -217,7 +217,7 @@ class Assistant:
             from .judge.relevance import load_relevance
 
             j = self.settings.judge
-            self._relevance = load_relevance(j.relevance, backend=j.backend, cache=self.settings.paths.cache)
+            self._relevance = load_relevance(j.relevance, backend=j.relevance_backend, cache=self.settings.paths.cache)
         return self._relevance
 
     def _check_llm(self, mode: str | None) -> None:

@@ -441,9 +441,14 @@ class JudgeSettings(BaseModel):
     threshold: float = Field(0.5, ge=0, le=1, description="Support score at or above which a citation stands.")
     backend: Literal["onnx", "onnx-int8", "torch"] = Field(
         "onnx-int8",
-        description="Runtime of the judge and relevance cross-encoders: the int8 twin of their ONNX export "
+        description="Runtime of the support judge: the int8 twin of its ONNX export "
         "(per-channel dynamic quantization, made once in paths.cache; about 2x the fp32 rate, same AUC on "
         "the tuning half), the fp32 ONNX export, or torch (the reference).",
+    )
+    relevance_backend: Literal["onnx", "onnx-int8", "torch"] = Field(
+        "onnx",
+        description="Runtime of the relevance model: the fp32 ONNX export (its thresholds were chosen on it), "
+        "the int8 twin (faster; its scores move slightly with their batch mates), or torch.",
     )
     relevance: Literal["model", "cosine"] = Field(
         "model", description="Relevance scorer: the shipped cross-encoder, or cosine similarity (baseline)."

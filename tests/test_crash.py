@@ -280,9 +280,10 @@ def test_kill_9_at_twenty_moments_of_a_1000_paper_ingest(tmp_path):
     assert probe["title"] in [h["title"] for h in json.loads(found.stdout)["hits"]]
     _check_caches(store)
     # Every paper is found by its exact title: BM25 for all of them, the hybrid ranking for a sample
-    # (top 20: a synthetic title is word salad its own abstract does not echo, so dense search is no
-    # help; with ingest's one-text-per-run int8 vectors one of the 40 sampled titles ranked just
-    # outside the top 10 among 1,000 papers drawn from the same few words).
+    # (top 10: a synthetic title is word salad its own abstract does not echo, so dense search is no
+    # help, and the hybrid ranking of 1,000 titles drawn from the same few words can put one of the
+    # 40 below ten near-identical ones: with ingest's one-text-per-run int8 vectors one did,
+    # "Generalizable Cultural: matters stationary dogma"; every chunk's vector is checked above).
     from assistant.settings import Settings
 
     a = Assistant(Settings(paths={"store": str(store)}))
@@ -291,8 +292,9 @@ def test_kill_9_at_twenty_moments_of_a_1000_paper_ingest(tmp_path):
     for r in rows:
         top = {titles[chunks[cid].paper_id] for cid, _ in lexical.search(r["title"], 3)}
         assert r["title"] in top, r["title"]
-    for r in rng.sample(rows, 40):
-        assert r["title"] in [h.title for h in a.search(r["title"], 20).hits], r["title"]
+    sample = rng.sample(rows, 40)
+    missed = [r["title"] for r in sample if r["title"] not in [h.title for h in a.search(r["title"], 10).hits]]
+    assert len(missed) <= 1, missed
 
 
 # -- two writers ---------------------------------------------------------------------------------
