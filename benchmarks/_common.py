@@ -130,6 +130,16 @@ def recall_at(ranked: Sequence[str], relevant: set[str], k: int = 100) -> float:
     return len(set(ranked[:k]) & relevant) / len(relevant) if relevant else 0.0
 
 
+def scifact_retrieval(assistant, directory: Path) -> tuple[float, float]:
+    """Mean nDCG@10 (of a top-10 search) and recall@100 (of a top-100 search) over SciFact train claims."""
+    queries, qrels = scifact_queries(directory)
+    ndcg, recall = [], []
+    for qid, claim in queries:
+        ndcg.append(ndcg_at([h.paper_id for h in assistant.search(claim, 10).hits], qrels[qid], 10))
+        recall.append(recall_at([h.paper_id for h in assistant.search(claim, 100).hits], qrels[qid], 100))
+    return sum(ndcg) / len(ndcg), sum(recall) / len(recall)
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Linear-interpolated percentile (q in 0..100)."""
     xs = sorted(values)

@@ -192,24 +192,13 @@ def warm(args: argparse.Namespace, workdir: Path) -> tuple[list[dict], str]:
 
 
 def quality(directory: Path, before, after) -> list[dict]:
-    from _common import ndcg_at, recall_at
+    from _common import scifact_retrieval
 
-    queries, qrels = scifact_queries(directory)
+    claims = len(scifact_queries(directory)[0])
     rows = []
     for name, a in (("before", before), ("after", after)):
-        ndcg, recall = [], []
-        for qid, claim in queries:
-            top10 = [h.paper_id for h in a.search(claim, 10).hits]
-            top100 = [h.paper_id for h in a.search(claim, 100).hits]
-            ndcg.append(ndcg_at(top10, qrels[qid], 10))
-            recall.append(recall_at(top100, qrels[qid], 100))
-        rows.append(
-            {
-                f"SciFact train, {len(queries)} claims": name,
-                "nDCG@10": sum(ndcg) / len(ndcg),
-                "R@100": sum(recall) / len(recall),
-            }
-        )
+        ndcg, recall = scifact_retrieval(a, directory)
+        rows.append({f"SciFact train, {claims} claims": name, "nDCG@10": ndcg, "R@100": recall})
     return rows
 
 

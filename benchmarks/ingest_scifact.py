@@ -26,11 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     add_scifact_arg,
-    ndcg_at,
-    recall_at,
     scifact_or_skip,
     scifact_papers,
-    scifact_queries,
+    scifact_retrieval,
     table,
     write_jsonl,
 )
@@ -67,19 +65,9 @@ def run_ingest(repo: Path, corpus: Path, store: Path) -> dict:
 
 
 def quality(store: Path, directory: Path) -> tuple[float, float]:
-    os.environ["REVIEW_PATHS__STORE"] = str(store)
-    sys.path.insert(0, str(ROOT))
     from assistant import Assistant, Settings
 
-    a = Assistant(Settings())
-    queries, qrels = scifact_queries(directory)
-    ndcg, recall = [], []
-    for qid, claim in queries:
-        top100 = [h.paper_id for h in a.search(claim, 100).hits]
-        top10 = [h.paper_id for h in a.search(claim, 10).hits]
-        ndcg.append(ndcg_at(top10, qrels[qid], 10))
-        recall.append(recall_at(top100, qrels[qid], 100))
-    return sum(ndcg) / len(ndcg), sum(recall) / len(recall)
+    return scifact_retrieval(Assistant(Settings(paths={"store": str(store)})), directory)
 
 
 def main() -> None:

@@ -158,28 +158,18 @@ def load_embedder(settings: EmbeddingSettings, cache: Path | None = None, *, bat
         from ..onnxrun import quantized
 
         path = quantized(path, per_channel=True)  # a failure keeps the fp32 export, with a note in the log
-    if batch:
-        # Ingest: one one-thread session per core, each encoding one text at a time (no padding, and
-        # the int8 twin's activation scales are each text's own, so a text's vector does not depend
-        # on what it was batched with): 1.7x the texts/s of one two-thread session on batches of 16
-        # (README, "The lean query path and exact search").
-        return OnnxEmbedder(
-            path,
-            model_dir,
-            name,
-            batch_size=settings.batch_size or 1,
-            query_prefix=settings.query_prefix,
-            document_prefix=settings.document_prefix,
-            workers=settings.threads or os.cpu_count() or 1,
-        )
+    # Ingest (``batch``): one one-thread session per core, each encoding one text at a time (no
+    # padding, and the int8 twin's activation scales are each text's own, so a text's vector does not
+    # depend on what it was batched with): 1.7x the texts/s of one two-thread session on batches of
+    # 16 (README, "One text per run"). A query-side process embeds a few dozen sentences of very
+    # different lengths: batches of 8 pad less and stay in cache, 2.5x faster than one batch of 64.
     return OnnxEmbedder(
         path,
         model_dir,
         name,
-        # A query-side process embeds a few dozen sentences of very different lengths: batches of 8
-        # pad less and stay in cache, 2.5x faster than one batch of 64 with the same vectors (README, "Speed").
-        batch_size=min(settings.batch_size or QUERY_BATCH, QUERY_BATCH),
+        batch_size=(settings.batch_size or 1) if batch else min(settings.batch_size or QUERY_BATCH, QUERY_BATCH),
         query_prefix=settings.query_prefix,
         document_prefix=settings.document_prefix,
-        threads=settings.threads or 1,
+        threads=None if batch else settings.threads or 1,
+        workers=(settings.threads or os.cpu_count() or 1) if batch else 1,
     )
