@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from .text import STOPWORDS
 
-__all__ = ["Coverage", "TermStats", "coverage", "query_terms", "stem", "term_stats"]
+__all__ = ["Coverage", "TermStats", "coverage", "query_terms", "stem", "term_stats", "unmentioned"]
 
 # How a question asks, not what about: interrogatives, auxiliaries, quantifiers and light verbs
 # ("what happens", "how much", "does X give"). General English, not tuned on any question.
@@ -153,3 +153,20 @@ def coverage(question: str, texts: Sequence[str], stats: TermStats) -> Coverage:
     share = sum(v for t, v in weight.items() if t in have) / total
     missing = sorted((t for t in terms if t not in have), key=lambda t: -weight[t])
     return Coverage(round(share, 4), terms, missing, {t: words.get(t, t) for t in terms})
+
+
+def unmentioned(question: str, stats: TermStats, min_length: int = 4) -> list[str]:
+    """The question's content words (alphabetic, at least ``min_length`` letters, framing words left
+    out) whose stem no paper of the corpus uses, in the question's order, as the question spells them."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for w in _words(question):
+        if len(w) < min_length or not w.isalpha() or w in STOPWORDS or w in FRAMING:
+            continue
+        s = stem(w)
+        if s in seen:
+            continue
+        seen.add(s)
+        if stats.df.get(s, 0) == 0:
+            out.append(w)
+    return out

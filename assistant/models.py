@@ -160,6 +160,9 @@ class Answer(BaseModel):
         default_factory=list, description="Ids of the papers with at least one sentence that clears the relevance bar."
     )
     uncovered: list[str] = Field(default_factory=list, description="Parts of the question no paper answers.")
+    unmentioned: list[str] = Field(
+        default_factory=list, description="Content words of the question that no indexed paper uses."
+    )
     timings: dict[str, float] = Field(default_factory=dict)
     model: str | None = None
     judge: str | None = None

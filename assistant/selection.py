@@ -58,7 +58,7 @@ _DEMONSTRATIVE_SUBJECT = re.compile(
 )
 
 _BACKGROUND = re.compile(
-    r"^(?:recently|in recent years|over the (?:past|last)|nowadays|with the (?:rapid|recent|growing|advent|rise|success)"
+    r"^(?:recently|typically|traditionally|conventionally|in recent years|over the (?:past|last)|nowadays|with the (?:rapid|recent|growing|advent|rise|success)"
     r"|despite|although|while|large language models(?: \(llms\))? (?:are|have|has)|llms (?:are|have)"
     r"|(?:existing|current|prior|previous|most|many) (?:methods|approaches|work|works|studies|models|techniques)"
     r"|a (?:key|major|central|fundamental|critical) (?:challenge|problem|question)|one (?:key|major) challenge)"
@@ -123,12 +123,17 @@ _OPENER = re.compile(
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(r"\b(?:we|our|us)\b", re.IGNORECASE)
+# Where an abstract turns to the authors' own work.
+_OWN_WORK = re.compile(r"\b(?:we|our|us)\b|\b(?:this|the present) (?:paper|work|study|article)\b", re.IGNORECASE)
 
 
-def role(sentence: str, index: int | None = None) -> str:
+def role(sentence: str, index: int | None = None, after_own: bool = False) -> str:
     """finding, method or background (motivation, framing, open problems). ``index`` is the
     sentence's place in its abstract: an abstract's first sentence that is not about the
-    authors' own work ("we", "our") sets the scene."""
+    authors' own work ("we", "our") sets the scene. ``after_own``: the abstract has already
+    introduced the authors' own work ("we propose ...", "In this paper ..."), so a third-person
+    sentence with no background pattern describes it ("LongLoRA demonstrates strong results",
+    "The proposed shift short attention enables ...") and is a method sentence, not scene-setting."""
     if not _FIRST_PERSON.search(sentence) and (index == 0 or _OPENER.search(sentence)):
         return "background"
     if _BACKGROUND.search(sentence) and not re.search(r"\bwe (?:find|show|demonstrate)\b", sentence, re.IGNORECASE):
@@ -137,7 +142,7 @@ def role(sentence: str, index: int | None = None) -> str:
         return "background"
     if _FINDING.search(sentence):
         return "finding"
-    if _METHOD.search(sentence) or _FIRST_PERSON.search(sentence):
+    if _METHOD.search(sentence) or _FIRST_PERSON.search(sentence) or after_own:
         return "method"  # about the authors' own work, without a result word
     return "background"
 
@@ -147,6 +152,7 @@ def candidates(papers: Sequence[tuple[str, str]], min_words: int = 5) -> list[Ca
     out: list[Candidate] = []
     for pid, abstract in papers:
         sentences = split_sentences(abstract)
+        own = next((i for i, x in enumerate(sentences) if _OWN_WORK.search(x)), len(sentences))
         for i, sentence in enumerate(sentences):
             s = sentence.strip()
             if len(s.split()) < min_words or s.endswith("?") or looks_like_instruction(s) or NOT_A_FINDING.search(s):
@@ -159,7 +165,7 @@ def candidates(papers: Sequence[tuple[str, str]], min_words: int = 5) -> list[Ca
                 if previous.endswith("?") or looks_like_instruction(previous) or needs_antecedent(previous):
                     continue
                 text = f"{previous} {s}"
-            out.append(Candidate(pid, i, text, s, role(s, i)))
+            out.append(Candidate(pid, i, text, s, role(s, i, after_own=i > own)))
     return out
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.answerability import coverage, query_terms, stem, term_stats
+from assistant.answerability import coverage, query_terms, stem, term_stats, unmentioned
 from assistant.models import Paper
 
 
@@ -42,3 +42,11 @@ def test_term_stats_are_remembered_per_key():
     first = term_stats([Paper(id="a", title="t", abstract="alpha beta")], key="gen-1")
     again = term_stats([], key="gen-1")
     assert again is first and again.n == 1
+
+
+def test_unmentioned_words_are_the_questions_content_words_no_paper_uses():
+    stats = _stats("language models are fine-tuned on music", "speech models")
+    q = "What is the energy use of fine-tuning language models for music on smartphones in 2024?"
+    # framing words ("what", "use"), short words and numbers never count; stems match ("fine-tuning")
+    assert unmentioned(q, stats) == ["energy", "smartphones"]
+    assert unmentioned("how are speech models fine-tuned?", stats) == []

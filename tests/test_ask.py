@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -407,6 +408,18 @@ def test_question_whose_content_terms_the_passing_papers_do_not_use_is_refused(m
     assert not off.ask("how are fine-tuned speech recognizers merged on mobile phones?", mode="extractive").refused
 
 
+def test_a_partly_covered_answer_names_the_words_no_paper_uses(make_assistant):
+    # "sparse masks" is covered; the rest is in no abstract of the index: the lead line says so.
+    rel = FixedRelevance({"sparse masks": 0.9})
+    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "min_coverage": 0.1})
+    answer = a.ask("do sparse masks drain smartphone batteries?", mode="extractive")
+    assert not answer.refused and answer.unmentioned == ["drain", "smartphone", "batteries"], answer.reason
+    assert 'No indexed paper mentions "drain", "smartphone", "batteries"' in answer.answer.split("\n")[0]
+    assert json.loads(answer.model_dump_json())["unmentioned"] == ["drain", "smartphone", "batteries"]
+    whole = a.ask("how are fine-tuned models merged with sparse masks?", mode="extractive")
+    assert not whole.refused and whole.unmentioned == [] and "No indexed paper" not in whole.answer
+
+
 def test_generic_family_words_do_not_make_a_question_uncovered(make_assistant):
     rel = FixedRelevance({"sparse masks": 0.9})
     a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "min_coverage": 0.5})
@@ -459,7 +472,8 @@ def test_papers_that_do_not_use_the_questions_terms_are_not_quoted(make_assistan
 def test_the_coverage_cut_never_refuses_on_its_own(make_assistant):
     # Only filler papers clear the bars: the best of them stays, however little of the question it uses.
     rel = FixedRelevance({"trained on data set": 0.9})
-    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "paper_coverage": 1.0})
+    # (min_coverage 0: the question-level coverage refusal has its own tests above)
+    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "paper_coverage": 1.0, "min_coverage": 0})
     answer = a.ask("how are fine-tuned speech recognizers merged on mobile phones?", mode="extractive")
     assert not answer.refused and answer.statements, answer.reason
 
@@ -484,7 +498,9 @@ def test_a_paper_quoted_only_for_its_background_is_quoted_for_its_finding(make_a
     ]
     low = make_assistant(papers, relevance=FixedRelevance({"has become popular": 0.9, "sparse masks": 0.3}),
                          ask={"min_relevance": 0.7, "finding_bar": 0.5})  # fmt: skip
-    assert "has become popular" in low.ask(q, mode="extractive").statements[0].text  # the finding is not relevant enough
+    assert (
+        "has become popular" in low.ask(q, mode="extractive").statements[0].text
+    )  # the finding is not relevant enough
 
 
 def test_papers_disagree_only_about_the_same_thing():
@@ -496,8 +512,13 @@ def test_papers_disagree_only_about_the_same_thing():
 
     numbers = {"a": 1, "b": 2}
     same = [
-        st("Reinforcement learning fine-tuning improves knowledge recall of language models on factual questions.", "a"),
-        st("Reinforcement learning fine-tuning hurts knowledge recall of language models on long-tail factual questions.", "b"),
+        st(
+            "Reinforcement learning fine-tuning improves knowledge recall of language models on factual questions.", "a"
+        ),
+        st(
+            "Reinforcement learning fine-tuning hurts knowledge recall of language models on long-tail factual questions.",
+            "b",
+        ),
     ]
     assert _disagreements(same, numbers) == ["The papers disagree here: [1] and [2] report opposite directions."]
     # Seen in an answer: "improving" zero-shot performance against relying "less" on surface

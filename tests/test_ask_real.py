@@ -118,3 +118,17 @@ def test_missing_and_corrupt_gguf_are_clear_errors(real_assistant, tmp_path):
         app, ["ask", "merging fine-tuned models", "--mode", "generative", "--model", str(bad)], env=env
     )
     assert result.exit_code == 1 and "cannot load GGUF model" in result.stderr and "Traceback" not in result.output
+
+
+def test_near_domain_questions_the_corpus_does_not_answer(real_assistant):
+    # Tuning questions (evals/ask_more_unanswerable.jsonl): fine-tuning is all over the corpus, smartphones are not.
+    phones = real_assistant.ask("What is the energy consumption of fine-tuning LLMs on smartphones?", mode="extractive")
+    assert phones.refused and "do not mention" in phones.reason and "smartphones" in phones.reason
+    # Answered from the fine-tuning half, with the missing half named up front.
+    stock = real_assistant.ask("How accurately do instruction-tuned LLMs predict stock prices from financial news?")
+    if not stock.refused:
+        assert {"stock", "prices"} <= set(stock.unmentioned)
+        assert "No indexed paper mentions" in stock.answer.split("\n")[0]
+    # A covered question names nothing.
+    recall = real_assistant.ask("how does RL affect knowledge recall?")
+    assert not recall.refused and recall.unmentioned == []

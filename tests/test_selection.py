@@ -61,8 +61,25 @@ def test_role_by_place_and_opener(sentence, index, expected):
     assert role(sentence, index) == expected
 
 
+def test_a_third_person_sentence_after_the_authors_turn_describes_their_work():
+    abstract = (
+        "Long contexts are expensive to train. Typically, training LLMs with long context sizes is computationally "
+        "expensive. We present LongLoRA, an efficient fine-tuning approach. The proposed shift short attention "
+        "effectively enables context extension with similar performance. LongLoRA demonstrates strong empirical "
+        "results on various tasks."
+    )
+    roles = {c.index: c.role for c in candidates([("p", abstract)])}
+    assert roles[1] == "background"  # before the authors' own work: scene-setting
+    assert roles[3] == "method" and roles[4] == "method"  # after it: about LongLoRA, not background
+    assert role("LongLoRA demonstrates strong empirical results on various tasks.", 4) == "background"  # no context
+
+
 def test_a_papers_background_is_not_quoted_beside_its_own_finding():
-    cands = [_c("a", 0, 0.95, [1, 0, 0], "background"), _c("a", 3, 0.80, [0, 1, 0]), _c("b", 0, 0.9, [0, 0, 1], "background")]
+    cands = [
+        _c("a", 0, 0.95, [1, 0, 0], "background"),
+        _c("a", 3, 0.80, [0, 1, 0]),
+        _c("b", 0, 0.9, [0, 0, 1], "background"),
+    ]
     chosen = [(c.paper_id, c.index) for c in select(cands, 0.5, limit=8, per_paper=2)]
     assert ("a", 0) not in chosen and ("a", 3) in chosen
     assert ("b", 0) in chosen  # a paper with nothing but background keeps it
