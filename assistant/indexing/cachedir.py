@@ -66,9 +66,18 @@ def read_meta(directory: Path, generation: str) -> dict[str, Any] | None:
 
 
 def _foreign_folder(directory: Path) -> bool:
-    """True if ``directory`` holds files and no cache marker (another writer may move it meanwhile)."""
-    try:
-        entries = os.listdir(directory)  # one listing: two checks could see two different folders
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    return bool(entries) and MARKER not in entries
+    """True if ``directory`` holds files and no cache marker.
+
+    Another writer may move the folder aside and delete it while it is being listed: a listing
+    taken from a folder that is no longer the one at ``directory`` (its inode changed, or it is
+    gone) says nothing about what is there, so it is taken again. A foreign folder stays put."""
+    for _ in range(10):
+        try:
+            before = os.stat(directory)
+            entries = os.listdir(directory)  # one listing: two checks could see two different folders
+            after = os.stat(directory)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        if (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino):
+            return bool(entries) and MARKER not in entries
+    return False  # replaced ten times while we looked: only caches are written this busily
