@@ -262,7 +262,8 @@ def _generic_path(settings: Settings, relevance) -> Any:
     from pathlib import Path
 
     kind = getattr(relevance, "kind", type(relevance).__name__)
-    name = f"{kind}|{settings.judge.relevance_backend}|{'|'.join(GENERIC_QUESTIONS)}"
+    identity = getattr(relevance, "identity", "")  # the adapter's digest: a retrained model scores afresh
+    name = f"{kind}|{identity}|{settings.judge.relevance_backend}|{'|'.join(GENERIC_QUESTIONS)}"
     digest = hashlib.sha1(name.encode()).hexdigest()[:12]
     return Path(settings.paths.cache) / f"ask-generic-{digest}.json"
 

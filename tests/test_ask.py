@@ -380,6 +380,19 @@ def test_specificity_with_the_real_models(real_assistant):
     assert list(a.settings.paths.cache.glob("ask-generic-*.json"))
 
 
+def test_hub_scores_are_cached_per_relevance_model(settings_factory):
+    # A retrained relevance model (another adapter digest) must not read the old model's hub scores.
+    from types import SimpleNamespace
+
+    from assistant.ask import _generic_path
+
+    settings = settings_factory()
+    old = SimpleNamespace(kind="relevance-model", identity="aaaa")
+    new = SimpleNamespace(kind="relevance-model", identity="bbbb")
+    assert _generic_path(settings, old) != _generic_path(settings, new)
+    assert _generic_path(settings, old) == _generic_path(settings, SimpleNamespace(kind="relevance-model", identity="aaaa"))
+
+
 # -- answerability by content terms, breadth --------------------------------------------------
 
 MORE_PAPERS = [

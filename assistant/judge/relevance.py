@@ -15,6 +15,7 @@ torch and transformers are imported only when the model is built.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -63,6 +64,12 @@ class RelevanceModel:
         base = Path(model_path) if model_path else bundled_embedder_path()
         directory = Path(artifact_dir) if artifact_dir is not None else RELEVANCE_DIR
         self.model = cross_encoder(base, directory, ("relevant",), RETRAIN_RELEVANCE, backend=backend, cache=cache)
+        # What the model's scores depend on, for caches of them (ask's hub scores): a retrained adapter is another model.
+        digest = hashlib.sha256()
+        for name in ("adapter.safetensors", "config.json"):
+            path = directory / name
+            digest.update(path.read_bytes() if path.is_file() else b"")
+        self.identity = digest.hexdigest()[:12]
         self.max_length = int(self.model.config.get("inference", {}).get("max_length", 160))
 
     def logits(self, query: str, texts: Sequence[str]) -> list[float]:

@@ -20,6 +20,9 @@ are written on it):
   title phrase or one sentence as the query; a passage of the rest of its own abstract
   (relevant) vs a passage of a neighbouring abstract (hard negative, nearest titles by the
   bundled MiniLM).
+``--lexical P`` (off by default; measured and not shipped, see README "The relevance model"): a share P
+of the questions and abstracts also get a lexical hard negative, the text of another abstract
+that shares the most rare words with the query (tf-idf), labelled 0.
 A hash-based 10% of PubMedQA questions and of the abstracts is held out (``gold.is_heldout``),
 and the model's ranking on them is printed at the end.
 """
@@ -97,6 +100,10 @@ def read_scifact_docs(corpus: Path, claims: Path) -> list[dict]:
     return docs
 
 
+def _words(text: str) -> set[str]:
+    return {w for w in text.lower().split() if len(w) > 3}
+
+
 def passage(sentences: list[str], rng: random.Random, size: int = 3, skip: int | None = None) -> str:
     """A window of ``size`` consecutive sentences (without sentence ``skip``)."""
     pool = [s for i, s in enumerate(sentences) if i != skip]
@@ -130,7 +137,28 @@ def neighbours(texts: list[str], k: int) -> list[list[int]]:
     return [list(np.argsort(-row)[1 : k + 1]) for row in sims]  # skip the nearest: often a near-duplicate
 
 
-def build_rows(pqa: list[dict], docs: list[dict], n_docs: int, seed: int) -> tuple[list[Row], list[Row], dict]:
+def lexical_neighbours(queries: list[str], texts: list[str], k: int, exclude_self: bool = True) -> list[list[int]]:
+    """Indices of the ``k`` texts sharing the most rare words with each query (tf-idf cosine over
+    words; the query's own text, same index, left out): negatives that share a word with the
+    query without answering it ("LoRA" in a LongLoRA question and in IC-LoRA's abstract)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2, token_pattern=r"(?u)\b[a-zA-Z][\w-]+\b")
+    docs = vec.fit_transform(texts)
+    out = []
+    for start in range(0, len(queries), 512):
+        sims = (vec.transform(queries[start : start + 512]) @ docs.T).toarray()
+        for r, row in enumerate(sims):
+            if exclude_self:
+                row[start + r] = -1.0
+            out.append([int(j) for j in np.argsort(-row)[:k]])
+    return out
+
+
+def build_rows(
+    pqa: list[dict], docs: list[dict], n_docs: int, seed: int, lexical: float = 0.0
+) -> tuple[list[Row], list[Row], dict]:
     rng = random.Random(seed)
     train: list[Row] = []
     held: list[Row] = []
@@ -141,6 +169,7 @@ def build_rows(pqa: list[dict], docs: list[dict], n_docs: int, seed: int) -> tup
         counts[kind] = counts.get(kind, 0) + 1
 
     near = neighbours([e["question"] + " " + e["conclusion"] for e in pqa], 6) if pqa else []
+    lex = lexical_neighbours([e["question"] for e in pqa], [e["conclusion"] for e in pqa], 3) if pqa and lexical else []
     for i, e in enumerate(pqa):
         rows = held if is_heldout(e["question"], "pubmedqa") else train
         q = e["question"]
@@ -161,10 +190,18 @@ def build_rows(pqa: list[dict], docs: list[dict], n_docs: int, seed: int) -> tup
         other = pqa[rng.randrange(len(pqa))]
         if other is not e:
             add(rows, q, other["conclusion"], 0.0, "pqa_random_negative")
+        if lexical and rng.random() < lexical:
+            other = pqa[rng.choice(lex[i])]
+            add(rows, q, other["conclusion"], 0.0, "pqa_lexical_negative")
 
     rng.shuffle(docs)
     docs = docs[:n_docs]
     near = neighbours([d["title"] for d in docs], 8) if docs else []
+    lexq = (
+        lexical_neighbours([d["title"] for d in docs], [" ".join(d["sentences"]) for d in docs], 3)
+        if docs and lexical
+        else []
+    )
     for i, d in enumerate(docs):
         rows = held if is_heldout(d["title"], "abstract") else train
         other = docs[rng.choice(near[i])]
@@ -178,6 +215,11 @@ def build_rows(pqa: list[dict], docs: list[dict], n_docs: int, seed: int) -> tup
             q, tag = d["sentences"][skip], "ict_sentence"
         add(rows, q, passage(d["sentences"], rng, rng.choice((1, 2, 3)), skip), 1.0, tag)
         add(rows, q, passage(other["sentences"], rng, rng.choice((1, 2, 3))), 0.0, tag + "_hard_negative")
+        if lexical and rng.random() < lexical:
+            # the sentence of a lexical neighbour that shares most with the query: a word in common, not an answer
+            other = docs[rng.choice(lexq[i])]
+            best = max(other["sentences"], key=lambda x: len(_words(x) & _words(q)))
+            add(rows, q, best, 0.0, "ict_lexical_negative")
     rng.shuffle(train)
     return train, held, counts
 
@@ -216,6 +258,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument(
+        "--lexical",
+        type=float,
+        default=0.0,
+        help="share of queries that also get a lexical hard negative (a text sharing rare words, tf-idf)",
+    )
     args = ap.parse_args(argv)
 
     pqa_path = args.bench / "pubmedqa" / "ori_pqal.json"
@@ -242,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         read_scifact_docs(sf_corpus, args.bench / "scifact" / "claims_train.jsonl"),
         args.docs,
         args.seed,
+        args.lexical,
     )
     print(f"data: {len(train)} train / {len(held)} held-out rows; kinds {json.dumps(counts)}", flush=True)
 
