@@ -170,7 +170,13 @@ FINDING = re.compile(
 )
 # Never a finding: links and availability notes.
 NOT_A_FINDING = re.compile(
-    r"https?://|github\.com|\b(code|implementation|data|models?) (is|are) (publicly )?(available|released)",
+    r"https?://|github\.com|\b(code|implementation|data|models?) (is|are) (publicly )?(available|released)"
+    # availability notes: "We will release our code and data soon.", "Our models and dataset are available ..."
+    r"|\bwe (?:will|plan to|intend to|are going to) (?:also )?(?:publicly |openly )?(?:release|open[- ]?source|share)\b"
+    r"|\b(?:our|all|the) (?:source )?(?:code|data(?:sets?)?|models?|weights|checkpoints|implementations?|resources)\b"
+    r"[^.;]{0,40}?\b(?:will be|are|is)\s+(?:made\s+)?(?:publicly\s+|freely\s+|openly\s+)?"
+    r"(?:available|released|open[- ]?sourced)\b"
+    r"|\bavailable (?:upon|on) request\b",
     re.IGNORECASE,
 )
 # Background and anaphora: a sentence that leans on the one before it, or sets the scene.

@@ -193,3 +193,15 @@ def test_background_is_quoted_after_the_findings():
     motivation = _sc("a", 0, 0.97, role="background")  # restates the question: very relevant
     finding = _sc("b", 0, 0.8, role="finding")
     assert select([motivation, finding], 0.6) == [finding, motivation]
+
+
+def test_availability_notes_are_not_quotable():
+    abstract = (
+        "We present Breadcrumbs, a merging method for fine-tuned models. Breadcrumbs improves accuracy by 3 points "
+        "on eight tasks. We will release our code and data soon. Our models and dataset are available to the "
+        "community. We release AndroidControl, a dataset of 15,283 demonstrations."
+    )
+    texts = [c.sentence for c in candidates([("p", abstract)])]
+    assert "We will release our code and data soon." not in texts
+    assert "Our models and dataset are available to the community." not in texts
+    assert "We release AndroidControl, a dataset of 15,283 demonstrations." in texts  # a dataset is a finding
