@@ -50,7 +50,9 @@ def test_import_is_light():
     ("text", "expected"),
     [
         ("improvements of 3.0% on GSM8K and 7.9% on MATH", {3.0, 7.9}),
-        ("a 65B parameter model on a single 48GB GPU", {65.0, 48.0}),
+        ("a 65B parameter model on a single 48GB GPU", {65.0, 65e9, 48.0}),  # 65B also reads as 65 billion
+        ("9K samples, 320,000 queries and 11 billion parameters", {9.0, 9000.0, 320000.0, 11.0, 11e9}),
+        ("one hundred and forty reward models, twenty-five tasks, under fifteen percent", {140.0, 25.0, 15.0}),
         ("from 24pp to 7pp", {24.0, 7.0}),
         ("more than 1,000 models", {1000.0}),
         ("LLaMA2 on an A100 with Qwen2", set()),  # names, not quantities
@@ -61,6 +63,23 @@ def test_import_is_light():
 )
 def test_extract_numbers(text, expected):
     assert extract_numbers(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "statement", "missing"),
+    [
+        ("consisting of 9K samples", "It has 9,000 samples.", set()),
+        ("comprising 320,000 queries", "It has 320k queries.", set()),
+        ("a benchmark with 609,432 questions", "A benchmark of about 609K questions.", set()),  # rounded
+        ("scaled from 770M to 11B models", "From 770 million to 11 billion parameters.", set()),
+        ("top of more than 140 reward models", "Above one hundred and forty reward models.", set()),
+        ("consisting of 9K samples", "It has 90,000 samples.", {90000.0}),
+        ("a benchmark with 609,432 questions", "A benchmark of about 69K questions.", {69.0}),
+        ("a small fraction (< 5%) of heads", "Under fifteen percent of heads.", {15.0}),
+    ],
+)
+def test_reformatted_numbers_are_the_same_quantity(source, statement, missing):
+    assert missing_numbers(source, statement) == missing
 
 
 def test_missing_numbers_catches_a_swapped_figure_only():

@@ -109,8 +109,9 @@ def judge_cases(folder: Path, abstracts_by_title: dict[str, str]) -> tuple[list[
     partially supported ones are kept apart (reported as a mean score, not a label)."""
     binary, partial = [], []
     rows = _jsonl(folder / "judge_cases.jsonl")
-    if (folder / "judge_cases_test.jsonl").is_file():
-        rows += _jsonl(folder / "judge_cases_test.jsonl")
+    for extra in ("judge_cases_test.jsonl", "judge_cases_numbers.jsonl"):
+        if (folder / extra).is_file():
+            rows += _jsonl(folder / extra)
     for row in rows:
         source = abstracts_by_title.get(row["paper_title"])
         if source is None:

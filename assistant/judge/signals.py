@@ -66,22 +66,11 @@ def sentence_windows(text: str, size: int = 2, max_chars: int = 1200) -> list[st
 # Number words a statement can assert: from "three" up ("one" is mostly a pronoun and "two"
 # mostly a determiner). A source may state more loosely ("a single", "twice", "half").
 _NUMBER_WORDS = {
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "hundred": 100,
-}
+    "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+}  # fmt: skip
 _SOURCE_NUMBER_WORDS = _NUMBER_WORDS | {
     "one": 1,
     "single": 1,
@@ -95,32 +84,85 @@ _SOURCE_NUMBER_WORDS = _NUMBER_WORDS | {
 # A digit run not glued to a preceding letter or digit ("Llama2" and "A100" are names, not
 # quantities); "7B", "24pp", "10x", "4k", "3.0%" and "1,000" all yield their leading number.
 _NUMBER = re.compile(r"(?<![A-Za-z0-9.+])(\d+(?:,\d{3})+|\d+(?:\.\d+)?)")
+# "9K samples", "320k queries", "770M", "11 billion": the number also stands for its scaled value, so
+# "9,000" and "9K" (or "11B" and "11 billion") are the same quantity.
+_SCALE = re.compile(r"\s?(?:(k|K)|(M)|(B)|(T))\b|\s(thousand|million|billion|trillion)\b")
+_SCALES = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12, "thousand": 1e3, "million": 1e6, "billion": 1e9,
+           "trillion": 1e12}  # fmt: skip
+# "one hundred and forty", "twenty-five": number words read together as one quantity.
+_WORD_NUMBER = re.compile(
+    r"\b(?:(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
+    r"|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million"
+    r"|billion)(?:[\s-]+(?:and[\s-]+)?|\b))+",
+    re.IGNORECASE,
+)
+_UNITS = _SOURCE_NUMBER_WORDS | {"one": 1, "two": 2}
 # "COVID-19", "GPT-4", "IL-6", "Llama2-70B": a number hyphenated onto a word is part of a name.
 _NAME_PREFIX = re.compile(r"(?:^|[\s(/\[-])[A-Za-z][\w.]*-$")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
-def extract_numbers(text: str, words: dict[str, float] | None = None) -> set[float]:
-    """Quantities a text states, as floats: digits ("1,000", "7.9", "24pp") and number words."""
-    words = _NUMBER_WORDS if words is None else words
-    values: set[float] = set()
+def _word_value(phrase: str) -> float | None:
+    """The value of a run of number words ("one hundred and forty" = 140), None for a lone word."""
+    words = [w for w in re.split(r"[\s-]+", phrase.lower()) if w and w != "and"]
+    if len(words) < 2:
+        return None
+    total = current = 0.0
+    for w in words:
+        if w == "hundred":
+            current = (current or 1) * 100
+        elif w in ("thousand", "million", "billion"):
+            total += (current or 1) * _SCALES[w]
+            current = 0.0
+        elif w in _UNITS:
+            current += _UNITS[w]
+        else:
+            return None
+    return total + current
+
+
+def _quantities(text: str, words: dict[str, float]) -> list[list[tuple[float, float]]]:
+    """Each quantity a text states, as its readings (value, relative tolerance): "9K" reads as 9 or
+    as 9000 give or take 1% (a scaled figure is rounded: "about 609K" for 609,432)."""
+    out: list[list[tuple[float, float]]] = []
     for match in _NUMBER.finditer(text):
         if _NAME_PREFIX.search(text[max(0, match.start() - 40) : match.start()]):
             continue
-        values.add(float(match.group(1).replace(",", "")))
-    for word in _WORD.findall(text.lower()):
-        if word in words:
-            values.add(float(words[word]))
-    return values
+        value = float(match.group(1).replace(",", ""))
+        readings = [(value, 1e-9)]
+        scale = _SCALE.match(text, match.end())
+        if scale:
+            readings.append((value * _SCALES[next(g for g in scale.groups() if g)], 0.01))
+        out.append(readings)
+    for match in _WORD_NUMBER.finditer(text):
+        phrase = match.group(0).strip().lower()
+        value = _word_value(phrase)
+        if value is not None:
+            out.append([(value, 1e-9)])
+        elif phrase in words:
+            out.append([(float(words[phrase]), 1e-9)])
+    return out
+
+
+def extract_numbers(text: str, words: dict[str, float] | None = None) -> set[float]:
+    """Quantities a text states, as floats: digits ("1,000", "7.9", "24pp"), scaled digits ("9K" is
+    9 and 9000, "11 billion" 11 and 1.1e10), number words and runs of them ("one hundred and forty")."""
+    words = _NUMBER_WORDS if words is None else words
+    return {value for readings in _quantities(text, words) for value, _ in readings}
 
 
 def missing_numbers(source: str, statement: str) -> set[float]:
-    """Numbers the statement states that the source never mentions (a swapped figure)."""
-    wanted = extract_numbers(statement)
+    """Numbers the statement states that the source never mentions (a swapped figure); a quantity
+    counts as mentioned when any of its readings matches any of the source's ("9,000" and "9K")."""
+    wanted = _quantities(statement, _NUMBER_WORDS)
     if not wanted:
         return set()
-    have = extract_numbers(source, _SOURCE_NUMBER_WORDS)
-    return {x for x in wanted if not any(math.isclose(x, y, rel_tol=1e-9) for y in have)}
+    have = [r for readings in _quantities(source, _SOURCE_NUMBER_WORDS) for r in readings]
+    missing = set()
+    for readings in wanted:
+        if not any(math.isclose(x, y, rel_tol=max(tx, ty)) for x, tx in readings for y, ty in have):
+            missing.add(readings[0][0])
+    return missing
 
 
 # Antonym pairs; each side is a regex over lower-cased words (prefix stems on purpose).

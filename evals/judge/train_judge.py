@@ -431,7 +431,9 @@ def calibrate_shipped(out: Path, held: list[tuple[str, str, str]], n: int, seed:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA, help="the benchmarks/nli folder")
-    ap.add_argument("--pairs", type=int, default=3000, help="NLI pairs to train on (before contrast pairs)")
+    ap.add_argument(
+        "--pairs", type=int, default=None, help="NLI pairs to train on, before contrast pairs (shipped 16000, candidate 3000)"
+    )
     ap.add_argument("--contrast-share", type=float, default=0.15, help="contrast pairs added, as a share of --pairs")
     ap.add_argument(
         "--synthetic", type=int, default=6500, help="FactCC-style pairs from SciFact/PubMedQA abstracts (0: none)"
@@ -462,9 +464,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibrate-only", action="store_true", help="refit the calibration of the artifact in --out")
     args = ap.parse_args(argv)
     if args.recipe == "shipped":  # the recipe of the artifact in assistant/data/judge
-        args.pairs, args.synthetic, args.scitail = 16000, 0, False
+        args.pairs, args.synthetic, args.scitail = args.pairs or 16000, 0, False
     else:
-        args.scitail = True
+        args.pairs, args.scitail = args.pairs or 3000, True
 
     if not (args.data_dir / "snli_via_esnli").exists():
         print(f"no NLI data in {args.data_dir}: pass --data-dir", file=sys.stderr)

@@ -163,7 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         "--cases",
         type=Path,
         nargs="+",
-        default=[ROOT / "evals" / "data" / "judge_cases.jsonl", ROOT / "evals" / "data" / "judge_cases_test.jsonl"],
+        default=[
+            ROOT / "evals" / "data" / f
+            for f in ("judge_cases.jsonl", "judge_cases_test.jsonl", "judge_cases_numbers.jsonl")
+        ],
         help="project case files; each case's split (tune/test) is reported apart",
     )
     ap.add_argument("--artifact", type=Path, default=None, help="judge artifact dir (default: the shipped one)")
