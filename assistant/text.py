@@ -176,7 +176,11 @@ NOT_A_FINDING = re.compile(
     r"|\b(?:our|all|the) (?:source )?(?:code|data(?:sets?)?|models?|weights|checkpoints|implementations?|resources)\b"
     r"[^.;]{0,40}?\b(?:will be|are|is)\s+(?:made\s+)?(?:publicly\s+|freely\s+|openly\s+)?"
     r"(?:available|released|open[- ]?sourced)\b"
-    r"|\bavailable (?:upon|on) request\b",
+    r"|\bavailable (?:upon|on) request\b"
+    r"|\bwe (?:publicly |openly |also )?(?:release|open[- ]?source) (?:all (?:of )?)?(?:our|the) (?:source )?"
+    r"(?:code|models?|data(?:sets?)?|weights|checkpoints|implementations?)\b"
+    # a list the sentence splitter cut after its item number ("..., and 2.", "...; (ii)")
+    r"|(?:,|\band|\bor|;)\s*\(?(?:\d{1,2}|[ivx]{1,4})\)?\s*\.?$",
     re.IGNORECASE,
 )
 # Background and anaphora: a sentence that leans on the one before it, or sets the scene.

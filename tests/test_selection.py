@@ -205,3 +205,16 @@ def test_availability_notes_are_not_quotable():
     assert "We will release our code and data soon." not in texts
     assert "Our models and dataset are available to the community." not in texts
     assert "We release AndroidControl, a dataset of 15,283 demonstrations." in texts  # a dataset is a finding
+    more = candidates(
+        [
+            (
+                "q",
+                "We present QLoRA for efficient finetuning of large models. We release all of our models and code, "
+                "including CUDA kernels for 4-bit training. It supports 1) Domain-specific Fine-Tuning, which tailors "
+                "pretrained models to a single domain, and 2. Universal adaptation to many domains at once works well.",
+            )
+        ]
+    )
+    kept = " ".join(c.sentence for c in more)
+    assert "We release all of our models and code" not in kept
+    assert "a single domain, and 2." not in kept  # a list cut after its item number is no statement
