@@ -30,6 +30,8 @@ _ABBREVIATIONS = {
     "e.g", "i.e", "et al", "al", "etc", "vs", "fig", "figs", "eq", "eqs", "sec", "ref", "refs", "approx",
     "cf", "resp", "no", "dr", "mr", "ms", "prof", "st", "u.s", "inc", "ltd",
 }  # fmt: skip
+# A list's item number, not a sentence's end: "strategies: 1." / "…, and 2." / "; 3."
+_ENUMERATION = re.compile(r"(?:[:;,]|\band|\bor|\bthen)\s+\(?\d{1,2}\.$")
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 
 
@@ -44,6 +46,8 @@ def split_sentences(text: str) -> list[str]:
         candidate = text[start : match.start()].rstrip()
         last_word = candidate.rsplit(" ", 1)[-1].rstrip(".!?\"')]").lstrip("\"'([").lower()  # "(e.g." too
         if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+            continue
+        if _ENUMERATION.search(candidate):  # "two strategies: 1. Domain ..., and 2. Universal ...": an item number
             continue
         sentences.append(text[start : match.end()].strip())
         start = match.end()

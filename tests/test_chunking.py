@@ -23,6 +23,19 @@ def test_an_abbreviation_in_brackets_ends_no_sentence():
     ]
 
 
+def test_a_numbered_list_is_one_sentence():
+    text = (
+        "We employ two strategies: 1. Domain-specific Fine-Tuning, which tailors models to one domain, and 2. "
+        "Universal Applicability with MoE, adapting models to many. It improves accuracy from 40 to 52. It is fast."
+    )
+    assert split_sentences(text) == [
+        "We employ two strategies: 1. Domain-specific Fine-Tuning, which tailors models to one domain, and 2. "
+        "Universal Applicability with MoE, adapting models to many.",
+        "It improves accuracy from 40 to 52.",  # a number at a sentence's end still ends it
+        "It is fast.",
+    ]
+
+
 def test_split_empty():
     assert split_sentences("   ") == []
 

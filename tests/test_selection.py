@@ -7,6 +7,7 @@ import pytest
 
 from assistant.ask import question_parts
 from assistant.selection import Candidate, addressing, candidates, group, is_comparative, needs_antecedent, role, select
+from assistant.text import NOT_A_FINDING
 
 
 @pytest.mark.parametrize(
@@ -217,4 +218,6 @@ def test_availability_notes_are_not_quotable():
     )
     kept = " ".join(c.sentence for c in more)
     assert "We release all of our models and code" not in kept
-    assert "a single domain, and 2." not in kept  # a list cut after its item number is no statement
+    # a list is not cut after its item numbers (split_sentences), and a cut one would be no statement
+    assert not any(c.sentence.endswith("and 2.") for c in more)
+    assert NOT_A_FINDING.search("It supports Domain-specific Fine-Tuning, which tailors models, and 2.")
