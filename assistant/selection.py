@@ -39,8 +39,6 @@ _ANAPHOR = re.compile(
     r"|to (?:address|solve|tackle|overcome|mitigate|fill|bridge|remedy|close) (?:this|these|that|those|such|the(?:se)? "
     r"(?:issues?|problems?|challenges?|limitations?|gaps?))"
     r"|in (?:this|that|such) (?:case|setting|way|work|regard)|building on (?:this|these)|based on (?:this|these)"
-    r"|to (?:achieve|accomplish|realize|do|enable) (?:this|that|these|so)|through (?:this|these|that|those)\b"
-    r"|by doing so|to this end|with (?:this|these)\b"
     r"|moreover|furthermore|additionally|in addition|however|nevertheless|thus|therefore|hence|consequently"
     r"|as a result|specifically|in particular|for example|for instance|instead|similarly|likewise|also"
     r"|first|second|third|fourth|fifth|finally|lastly|next|then|here)\b",
