@@ -156,17 +156,10 @@ def coverage(question: str, texts: Sequence[str], stats: TermStats) -> Coverage:
 
 
 def unmentioned(question: str, stats: TermStats, min_length: int = 4) -> list[str]:
-    """The question's content words (alphabetic, at least ``min_length`` letters, framing words left
-    out) whose stem no paper of the corpus uses, in the question's order, as the question spells them."""
-    out: list[str] = []
-    seen: set[str] = set()
+    """The question's content terms (``query_terms``) whose stem no paper of the corpus uses, as the
+    question spells them, in its order; only alphabetic words of at least ``min_length`` letters."""
+    spelled: dict[str, str] = {}
     for w in _words(question):
-        if len(w) < min_length or not w.isalpha() or w in STOPWORDS or w in FRAMING:
-            continue
-        s = stem(w)
-        if s in seen:
-            continue
-        seen.add(s)
-        if stats.df.get(s, 0) == 0:
-            out.append(w)
-    return out
+        spelled.setdefault(stem(w), w)
+    words = [spelled[t] for t in query_terms(question) if stats.df.get(t, 0) == 0]
+    return [w for w in words if len(w) >= min_length and w.isalpha()]

@@ -455,7 +455,9 @@ class AskPipeline:
             return self._finish(answer, timings, started)
         answer.uncovered = self._uncovered(question, on_point)
         if cover is not None and cover.share < PARTIAL_COVERAGE:
-            answer.unmentioned = self._unmentioned(question)
+            from .answerability import unmentioned
+
+            answer.unmentioned = unmentioned(question, self._term_stats())
         statements: list[Statement] = []
         generate = mode == "generative" or (mode == "auto" and self._worth_generating(answer))
         if generate:
@@ -561,12 +563,10 @@ class AskPipeline:
 
     def _coverage(self, question: str, strong: list[Candidate], sources: list[_Source]):
         """How much of the question's content-term weight the papers of the passing sentences use
-        (their titles and abstracts); None when the check is off or nothing passes."""
+        (their titles and abstracts); None when nothing passes. It decides a refusal (``ask.min_coverage``)
+        and whether an answer is partial (``PARTIAL_COVERAGE``)."""
         from .answerability import coverage
 
-        cfg = self.settings.ask
-        if cfg.min_coverage <= 0:
-            return None
         passing = self._passing_papers(strong)
         if not passing:
             return None
@@ -595,14 +595,6 @@ class AskPipeline:
         }
         bar = cfg.paper_coverage * max(share[pid] for pid in quotable)
         return [c for c in on_point if share[c.paper_id] >= bar]
-
-    def _unmentioned(self, question: str) -> list[str]:
-        """The question's content words that no indexed paper uses at all (title or abstract):
-        "smartphones" and "energy" in a question about the energy use of fine-tuning on smartphones.
-        The answer says so up front; what it quotes is about the rest of the question."""
-        from .answerability import unmentioned
-
-        return unmentioned(question, self._term_stats())
 
     def _uncovered(self, question: str, on_point: list[Candidate]) -> list[str]:
         """Parts of a multi-part question ("..., and how ...?") that no on-point sentence answers."""

@@ -182,9 +182,7 @@ NOT_A_FINDING = re.compile(
     r"(?:available|released|open[- ]?sourced)\b"
     r"|\bavailable (?:upon|on) request\b"
     r"|\bwe (?:publicly |openly |also )?(?:release|open[- ]?source) (?:all (?:of )?)?(?:our|the) (?:source )?"
-    r"(?:code|models?|data(?:sets?)?|weights|checkpoints|implementations?)\b"
-    # a list the sentence splitter cut after its item number ("..., and 2.", "...; (ii)")
-    r"|(?:,|\band|\bor|;)\s*\(?(?:\d{1,2}|[ivx]{1,4})\)?\s*\.?$",
+    r"(?:code|models?|data(?:sets?)?|weights|checkpoints|implementations?)\b",
     re.IGNORECASE,
 )
 # Background and anaphora: a sentence that leans on the one before it, or sets the scene.

@@ -15,7 +15,6 @@ torch and transformers are imported only when the model is built.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from ..bundled import bundled_embedder_path
-from ..onnxrun import cross_encoder
+from ..onnxrun import cross_encoder, onnx_path
 
 __all__ = ["RELEVANCE_DIR", "CosineRelevance", "Relevance", "RelevanceModel", "load_relevance"]
 
@@ -64,12 +63,10 @@ class RelevanceModel:
         base = Path(model_path) if model_path else bundled_embedder_path()
         directory = Path(artifact_dir) if artifact_dir is not None else RELEVANCE_DIR
         self.model = cross_encoder(base, directory, ("relevant",), RETRAIN_RELEVANCE, backend=backend, cache=cache)
-        # What the model's scores depend on, for caches of them (ask's hub scores): a retrained adapter is another model.
-        digest = hashlib.sha256()
-        for name in ("adapter.safetensors", "config.json"):
-            path = directory / name
-            digest.update(path.read_bytes() if path.is_file() else b"")
-        self.identity = digest.hexdigest()[:12]
+        # What the model's scores depend on, for caches of them (ask's hub scores): the ONNX export's
+        # name carries the digest of base weights + adapter, so a retrained adapter is another model.
+        exported = getattr(self.model, "path", None)
+        self.identity = Path(exported or onnx_path(base, directory, ("relevant",), Path())).stem
         self.max_length = int(self.model.config.get("inference", {}).get("max_length", 160))
 
     def logits(self, query: str, texts: Sequence[str]) -> list[float]:

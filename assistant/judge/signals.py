@@ -96,10 +96,8 @@ _WORD_NUMBER = re.compile(
     r"|billion)(?:[\s-]+(?:and[\s-]+)?|\b))+",
     re.IGNORECASE,
 )
-_UNITS = _SOURCE_NUMBER_WORDS | {"one": 1, "two": 2}
 # "COVID-19", "GPT-4", "IL-6", "Llama2-70B": a number hyphenated onto a word is part of a name.
 _NAME_PREFIX = re.compile(r"(?:^|[\s(/\[-])[A-Za-z][\w.]*-$")
-_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
 def _word_value(phrase: str) -> float | None:
@@ -114,8 +112,8 @@ def _word_value(phrase: str) -> float | None:
         elif w in ("thousand", "million", "billion"):
             total += (current or 1) * _SCALES[w]
             current = 0.0
-        elif w in _UNITS:
-            current += _UNITS[w]
+        elif w in _SOURCE_NUMBER_WORDS:
+            current += _SOURCE_NUMBER_WORDS[w]
         else:
             return None
     return total + current
