@@ -86,6 +86,29 @@ def test_a_papers_background_is_not_quoted_beside_its_own_finding():
     assert ("b", 0) in chosen  # a paper with nothing but background keeps it
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Through these, each transformer block contains a shared expert across all tasks.",
+        "By doing so, the model keeps its general abilities.",
+        "With this, the model keeps its general abilities.",
+    ],
+)
+def test_more_openers_refer_back(sentence):
+    assert needs_antecedent(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "To achieve this, we employ a sparse mixture-of-experts within each block.",
+        "To this end, we collect a new dataset.",
+    ],
+)
+def test_purpose_openers_refer_back_only_when_strict(sentence):
+    assert not needs_antecedent(sentence) and needs_antecedent(sentence, strict=True)
+
+
 def test_candidates_give_an_antecedent_or_skip():
     abstract = (
         "This paper is about merging. Merging fine-tuned models is popular for multi-task learning. "

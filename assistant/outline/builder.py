@@ -16,7 +16,7 @@ from ..models import FeedbackQuery, Outline, OutlineNode, OutlineStudy, Paper, R
 from ..settings import Settings
 from . import tree
 from .candidates import candidate_pool, candidates
-from .claims import extract_claims, rewrite_claims
+from .claims import extract_claims, rewrite_claims, with_antecedents
 from .clustering import split
 from .labels import LabelVerdicts, background
 from .run import OutlineRun
@@ -132,6 +132,7 @@ class OutlineBuilder:
         if self._judge_factory is not None and cfg.judge_assignments:
             with _timed(timings, "assignment_judge"):
                 tree.check_assignments(run, root, studies)
+        with_antecedents(papers, studies)
         tree.prune(root)
         tree.settle_paths(root, studies)
         tree.recount(root)
