@@ -53,6 +53,8 @@ class Assistant:
     ) -> None:
         self.settings = settings or Settings(**overrides)
         self._relevance = relevance
+        self._given_relevance = relevance is not None
+        self._reranker: Relevance | None = None
         self._embedder = embedder
         self._store = store
         self._llm = llm
@@ -153,7 +155,7 @@ class Assistant:
         require_text(query, EMPTY_QUERY)  # before the index is opened (or the bundled one built)
         if rerank is None:
             rerank = self.settings.retrieval.rerank
-        relevance = self.relevance if rerank else None
+        relevance = self.reranker if rerank else None
         return SearchResult(query=query, hits=search(self.index, query, k, relevance=relevance))
 
     def paper(self, paper_id: str) -> Paper:
@@ -219,6 +221,21 @@ class Assistant:
             j = self.settings.judge
             self._relevance = load_relevance(j.relevance, backend=j.relevance_backend, cache=self.settings.paths.cache)
         return self._relevance
+
+    @property
+    def reranker(self) -> Relevance:
+        """The relevance scorer of ``search --rerank``: the relevance model on ``retrieval.rerank_backend``
+        (int8 by default: the rerank of 30 papers is the slow part of a search), the same object as
+        ``relevance`` when that backend is the one ``ask`` uses or a scorer was passed in."""
+        backend = self.settings.retrieval.rerank_backend
+        j = self.settings.judge
+        if self._given_relevance or backend is None or backend == j.relevance_backend or j.relevance != "model":
+            return self.relevance
+        if self._reranker is None:
+            from .judge.relevance import load_relevance
+
+            self._reranker = load_relevance(j.relevance, backend=backend, cache=self.settings.paths.cache)
+        return self._reranker
 
     def _check_llm(self, mode: str | None) -> None:
         # A missing or broken model is reported before any work, even when the corpus is silent.

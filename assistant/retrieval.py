@@ -171,21 +171,21 @@ def _hits(
     return hits
 
 
-def hit_text(hit: Hit) -> list[str]:
-    """What the relevance model reads of a hit: its title with each of its best passages."""
-    return [f"{hit.title}. {p.text}" for p in hit.passages] or [hit.title]
+def hit_text(hit: Hit, passages: int | None = None) -> list[str]:
+    """What the relevance model reads of a hit: its title with each of its best ``passages`` passages."""
+    return [f"{hit.title}. {p.text}" for p in hit.passages[:passages]] or [hit.title]
 
 
 def rerank(query: str, hits: list[Hit], relevance: Relevance, settings: RetrievalSettings, k: int) -> list[Hit]:
     """The top ``settings.rerank_top`` hits rescored by the relevance model and reordered.
 
-    A hit's relevance is the best of its passages (each read with the title). The new score
+    A hit's relevance is the best of its first ``settings.rerank_passages`` passages (each read with the title). The new score
     blends it with the first-stage rank: ``(1 - w) * relevance + w * (1 - (rank - 1) / n)``,
     ``w = settings.rerank_weight``; hits below the top n keep their order after them."""
     top, rest = hits[: settings.rerank_top], hits[settings.rerank_top :]
     if not top:
         return hits[:k]
-    texts = [hit_text(h) for h in top]
+    texts = [hit_text(h, settings.rerank_passages) for h in top]
     flat = [t for ts in texts for t in ts]
     scores = relevance.score(query, flat)
     w, n = settings.rerank_weight, len(top)

@@ -145,6 +145,18 @@ class RetrievalSettings(BaseModel):
         False, description="Rerank the top papers with the relevance model (slower: loads a cross-encoder)."
     )
     rerank_top: int = Field(30, ge=1, description="Papers of the fused ranking the relevance model rescores.")
+    rerank_backend: Literal["onnx", "onnx-int8", "torch"] | None = Field(
+        "onnx-int8",
+        description="Runtime of the relevance model when it reranks search results (None = judge.relevance_backend, "
+        "the one ask uses). int8 by default: twice as fast, the same nDCG@10 on SciFact and the gold questions.",
+    )
+    rerank_passages: int = Field(
+        2,
+        ge=1,
+        le=5,
+        description="Best passages of each reranked paper the relevance model reads (each after the title); its "
+        "relevance is the best of them. Fewer is faster.",
+    )
     rerank_weight: float = Field(
         0.5,
         ge=0,

@@ -41,6 +41,21 @@ def test_hit_text_reads_the_title_with_each_passage():
     assert hit_text(Hit(paper_id="x", title="Only", score=0)) == ["Only"]
 
 
+def test_rerank_reads_only_the_first_rerank_passages():
+    two = [Passage(text=t, sentence_start=0, sentence_end=1, score=0.0) for t in ("First.", "Second merging.")]
+    hits = [Hit(paper_id="a", title="A", score=0.0, passages=two), _hit("b", "B", "Other text.")]
+    assert hit_text(hits[0], 1) == ["A. First."] and len(hit_text(hits[0])) == 2
+    seen: list[str] = []
+
+    class Recording(OverlapRelevance):
+        def score(self, query, texts):
+            seen.extend(texts)
+            return super().score(query, texts)
+
+    rerank("merging", hits, Recording(), RetrievalSettings(rerank_passages=1), 2)
+    assert seen == ["A. First.", "B. Other text."]
+
+
 def test_search_with_rerank_through_the_assistant(make_assistant):
     papers = [
         Paper(id="merge", title="Merging models", abstract="We merge fine-tuned models by weight averaging. It works."),
@@ -129,3 +144,20 @@ def test_real_rerank_keeps_the_right_paper_on_top(real_assistant):
     assert result.hits and all(h.relevance is not None for h in result.hits)
     titles = " ".join(h.title.lower() for h in result.hits[:3])
     assert "merg" in titles
+
+
+def test_reranker_runs_on_its_own_backend_unless_it_is_asks(monkeypatch, tmp_path):
+    from assistant import Assistant, Settings
+    from assistant.judge import relevance as rel
+
+    loaded = []
+    monkeypatch.setattr(
+        rel, "load_relevance", lambda kind, backend="onnx", cache=None: loaded.append(backend) or backend
+    )
+    paths = {"store": str(tmp_path / "s"), "cache": str(tmp_path / "c")}
+    a = Assistant(Settings(paths=paths))  # ask: fp32 onnx; rerank: int8
+    assert a.reranker == "onnx-int8" and a.relevance == "onnx" and loaded == ["onnx-int8", "onnx"]
+    same = Assistant(Settings(paths=paths, retrieval={"rerank_backend": None}))
+    assert same.reranker is same.relevance
+    given = OverlapRelevance()
+    assert Assistant(Settings(paths=paths), relevance=given).reranker is given  # a scorer passed in is used for both

@@ -191,7 +191,7 @@ def _relevance_part(assistant, questions: list[gold.GoldQuestion], progress: Pro
     from ..retrieval import rerank, search
 
     cfg = assistant.settings.retrieval
-    model = assistant.relevance
+    model = assistant.reranker  # what search --rerank runs
     baseline = None
     if getattr(model, "kind", "") == "relevance-model":
         from ..judge.relevance import load_relevance
