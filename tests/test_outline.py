@@ -487,3 +487,23 @@ def test_a_claim_that_refers_back_is_shown_after_its_antecedent():
     with_antecedents([paper, lonely], studies)
     assert studies[0].claim.startswith("We propose Switch-DiT with sparse experts. Through these,")
     assert studies[1].claim.startswith("Through these")  # no antecedent to give: left as it is
+
+
+def test_a_phrase_never_spans_punctuation():
+    from assistant.outline.labels import _terms
+    from assistant.outline.phrases import candidate_phrases
+
+    text = "Pre-trained language models (PLMs) use chain-of-thought (CoT) prompting. Fine-tuning helps."
+    phrases = candidate_phrases(text, set())
+    assert not any("plms" in p or "cot" in p or "prompting fine-tuning" in p for p in phrases)
+    assert "models plms" not in _terms(text) and "prompting fine-tuning" not in _terms(text)
+
+
+def test_labels_keep_the_capitals_their_studies_write():
+    from assistant.outline.labels import cased
+
+    texts = ["LLM agents plan with LoRA", "An LLM-based agent for GPT-4 tasks", "Fine-Tuning Is All You Need"]
+    assert cased("Llm agents", texts) == "LLM agents"
+    assert cased("Planning / llm-based", texts) == "Planning / LLM-based"
+    assert cased("Fine-tuning", texts) == "Fine-tuning"  # a title's capitals are not the word's
+    assert cased("task arithmetic", ["Task arithmetic"]) == "Task arithmetic"

@@ -7,7 +7,7 @@ import math
 import re
 
 from ..models import OutlineNode, OutlineStudy
-from .labels import distinctive_labels, label_problem, llm_labels
+from .labels import cased, distinctive_labels, label_problem, llm_labels
 from .phrases import phrase_labels
 from .run import OutlineRun
 
@@ -53,6 +53,8 @@ def split(
         sources = ["llm" if a != b else s for a, b, s in zip(llm, labels, sources)]
         labels = llm
     for group, label, source in zip(groups, labels, sources):
+        if source in ("terms", "keyphrase"):
+            label = cased(label, [f"{studies[i].title} {studies[i].claim}" for i in group])
         child = OutlineNode(label=label, label_source=source)
         node.children.append(child)
         split(run, child, group, studies, vectors, level + 1, depth, taken | {label.lower()})

@@ -15,18 +15,22 @@ from ..prompts import render
 from ..text import LABEL_STOPWORDS, prefix_stem, prompt_data
 from .run import OutlineRun
 
-__all__ = ["background", "clean_label", "distinctive_labels", "label_problem", "llm_labels"]
+__all__ = ["background", "cased", "clean_label", "distinctive_labels", "label_problem", "llm_labels"]
 
 log = logging.getLogger(__name__)
 
 
 def _terms(text: str) -> list[str]:
     """Candidate label terms of a text: its content words and adjacent content-word bigrams."""
-    tokens = re.findall(r"[a-z][a-z0-9-]+", text.lower())
-    ok = [w not in LABEL_STOPWORDS and len(w) > 2 for w in tokens]
-    words = [w for w, good in zip(tokens, ok) if good]
-    # Bigrams of words adjacent in the text, so "sequence to sequence" never becomes one.
-    bigrams = [f"{a} {b}" for a, b, ga, gb in zip(tokens, tokens[1:], ok, ok[1:]) if ga and gb and a != b]
+    from .phrases import _BREAK
+
+    words, bigrams = [], []
+    for segment in _BREAK.split(text.lower()):  # a bigram never spans punctuation: no "models plms"
+        tokens = re.findall(r"[a-z][a-z0-9-]+", segment)
+        ok = [w not in LABEL_STOPWORDS and len(w) > 2 for w in tokens]
+        words += [w for w, good in zip(tokens, ok) if good]
+        # Bigrams of words adjacent in the text, so "sequence to sequence" never becomes one.
+        bigrams += [f"{a} {b}" for a, b, ga, gb in zip(tokens, tokens[1:], ok, ok[1:]) if ga and gb and a != b]
     return words + bigrams
 
 
@@ -48,6 +52,24 @@ def clean_label(text: str) -> str:
     line = line.strip(" \t*_`\"'-").rstrip(".;:")
     line = " ".join(line.split())
     return line[:1].upper() + line[1:]
+
+
+def cased(label: str, texts: list[str]) -> str:
+    """A term or keyphrase label (built lowercase) with each word as its studies write it when they
+    write it with capitals inside a word ("LLM agents", "PLMs", "LoRA", "GPT-4"; not a title's
+    "Fine-Tuning"), its first letter upper."""
+    forms: dict[str, Counter] = {}
+    for text in texts:
+        for w in re.findall(r"[A-Za-z][A-Za-z0-9-]*", text):
+            forms.setdefault(w.lower(), Counter())[w] += 1
+    out = []
+    for word in label.split(" "):
+        seen = forms.get(word.lower())
+        best = seen.most_common(1)[0][0] if seen else word
+        # Capitals inside a part ("LLM-based", "LoRA"), not a title's capitals ("Fine-Tuning").
+        out.append(best if any(ch.isupper() for part in best.split("-") for ch in part[1:]) else word)
+    text = " ".join(out)
+    return text[:1].upper() + text[1:]
 
 
 def _stems(text: str) -> set[str]:

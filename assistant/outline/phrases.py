@@ -16,6 +16,8 @@ from ..text import LABEL_STOPWORDS, STOPWORDS, prefix_stem
 __all__ = ["candidate_phrases", "phrase_labels"]
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+# Where a phrase stops: sentence and clause punctuation, brackets, quotes, slashes.
+_BREAK = re.compile(r"[.,;:!?()\[\]{}\"/]|--|\s-\s")
 # Words that end a phrase badly or name nothing in a label of this field.
 _WEAK = {
     "approach", "approaches", "method", "methods", "based", "using", "via", "new", "novel", "results",
@@ -38,21 +40,24 @@ def candidate_phrases(text: str, avoid: set[str]) -> set[str]:
     """2-3 adjacent words of ``text`` (lowercase): no function word, no ``avoid`` word (the
     topic's and parents' words), no weak word at either end, and not only field words."""
     text = re.sub(r"https?://\S+|www\.\S+|\S+\.(?:com|org|io|net)\S*", " ", text)  # a URL is no phrase
-    tokens = [w.lower() for w in _WORD.findall(text)]
     avoid_roots = {_root(w) for w in avoid}
-    # Field words ("task", "data", "model") may be part of a phrase ("task vectors"), function words may not.
-    good = [w not in STOPWORDS and len(w) > 2 and _root(w) not in avoid_roots for w in tokens]
     out = set()
-    for i in range(len(tokens)):
-        for n in (2, 3):  # a label is a noun phrase of the field, not a single word
-            span = tokens[i : i + n]
-            if len(span) < n or not all(good[i : i + n]):
-                continue
-            if span[0] in _WEAK or span[-1] in _WEAK or len(set(span)) < n:
-                continue
-            if all(w in LABEL_STOPWORDS for w in span):  # "large language", "training data"
-                continue
-            out.add(" ".join(span))
+    # A phrase never spans punctuation: "language models (PLMs)" gives no "models plms", nor
+    # "... reasoning. Fine-tuning ..." a "reasoning fine-tuning".
+    for segment in _BREAK.split(text):
+        tokens = [w.lower() for w in _WORD.findall(segment)]
+        # Field words ("task", "data", "model") may be part of a phrase ("task vectors"), function words may not.
+        good = [w not in STOPWORDS and len(w) > 2 and _root(w) not in avoid_roots for w in tokens]
+        for i in range(len(tokens)):
+            for n in (2, 3):  # a label is a noun phrase of the field, not a single word
+                span = tokens[i : i + n]
+                if len(span) < n or not all(good[i : i + n]):
+                    continue
+                if span[0] in _WEAK or span[-1] in _WEAK or len(set(span)) < n:
+                    continue
+                if all(w in LABEL_STOPWORDS for w in span):  # "large language", "training data"
+                    continue
+                out.add(" ".join(span))
     return out
 
 

@@ -8,7 +8,7 @@ import re
 
 from ..models import Assignment, Outline, OutlineNode, OutlineStudy, Paper, Reference
 from .clustering import central, short_title
-from .labels import distinctive_labels, llm_labels
+from .labels import cased, distinctive_labels, llm_labels
 from .run import OutlineRun
 
 __all__ = ["assign", "check_assignments", "draft", "leaf_paths", "prune", "recount", "references", "settle_paths"]
@@ -126,6 +126,8 @@ def _regroup_leftovers(
         if run.llm_labels:
             proposed = llm_labels(run, [group], studies, vectors, [label], taken, avoid)[0]
             source, label = ("llm" if proposed != label else "terms"), proposed
+        if source == "terms":
+            label = cased(label, texts[0])
         taken.add(label.lower())
         node = OutlineNode(label=label, label_source=source)
         for i in group:
