@@ -12,6 +12,7 @@ __all__ = [
     "FINDING",
     "LABEL_STOPWORDS",
     "NOT_A_FINDING",
+    "PHRASE_BREAK",
     "STOPWORDS",
     "TITLE_STOPWORDS",
     "VAGUE",
@@ -32,6 +33,9 @@ _ABBREVIATIONS = {
 }  # fmt: skip
 # A list's item number, not a sentence's end: "strategies: 1." / "…, and 2." / "; 3."
 _ENUMERATION = re.compile(r"(?:[:;,]|\band|\bor|\bthen)\s+\(?\d{1,2}\.$")
+# Where a phrase or a bigram stops (outline labels): sentence and clause punctuation, brackets, quotes,
+# slashes, dashes. "language models (PLMs)" has no phrase "models plms".
+PHRASE_BREAK = re.compile(r"[.,;:!?()\[\]{}\"/]|--|\s-\s")
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 
 

@@ -76,6 +76,7 @@ def test_extract_numbers(text, expected):
         ("consisting of 9K samples", "It has 90,000 samples.", {90000.0}),
         ("a benchmark with 609,432 questions", "A benchmark of about 69K questions.", {69.0}),
         ("a small fraction (< 5%) of heads", "Under fifteen percent of heads.", {15.0}),
+        ("we train a single model on both tasks, twice as fast", "1 model on 2 tasks, 2x faster.", set()),
     ],
 )
 def test_reformatted_numbers_are_the_same_quantity(source, statement, missing):

@@ -90,12 +90,8 @@ _SCALE = re.compile(r"\s?(?:(k|K)|(M)|(B)|(T))\b|\s(thousand|million|billion|tri
 _SCALES = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12, "thousand": 1e3, "million": 1e6, "billion": 1e9,
            "trillion": 1e12}  # fmt: skip
 # "one hundred and forty", "twenty-five": number words read together as one quantity.
-_WORD_NUMBER = re.compile(
-    r"\b(?:(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
-    r"|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million"
-    r"|billion)(?:[\s-]+(?:and[\s-]+)?|\b))+",
-    re.IGNORECASE,
-)
+_CARDINALS = sorted({*_NUMBER_WORDS, "one", "two", "thousand", "million", "billion"}, key=len, reverse=True)
+_WORD_NUMBER = re.compile(rf"\b(?:(?:{'|'.join(_CARDINALS)})(?:[\s-]+(?:and[\s-]+)?|\b))+", re.IGNORECASE)
 # "COVID-19", "GPT-4", "IL-6", "Llama2-70B": a number hyphenated onto a word is part of a name.
 _NAME_PREFIX = re.compile(r"(?:^|[\s(/\[-])[A-Za-z][\w.]*-$")
 
@@ -139,6 +135,10 @@ def _quantities(text: str, words: dict[str, float]) -> list[list[tuple[float, fl
             out.append([(value, 1e-9)])
         elif phrase in words:
             out.append([(float(words[phrase]), 1e-9)])
+    # The looser words a source may state a number with ("a single", "both", "twice", "half").
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in words and not _WORD_NUMBER.fullmatch(word):
+            out.append([(float(words[word]), 1e-9)])
     return out
 
 

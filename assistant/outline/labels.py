@@ -12,7 +12,7 @@ from collections import Counter
 
 from ..models import OutlineStudy
 from ..prompts import render
-from ..text import LABEL_STOPWORDS, prefix_stem, prompt_data
+from ..text import LABEL_STOPWORDS, PHRASE_BREAK, prefix_stem, prompt_data
 from .run import OutlineRun
 
 __all__ = ["background", "cased", "clean_label", "distinctive_labels", "label_problem", "llm_labels"]
@@ -22,10 +22,8 @@ log = logging.getLogger(__name__)
 
 def _terms(text: str) -> list[str]:
     """Candidate label terms of a text: its content words and adjacent content-word bigrams."""
-    from .phrases import _BREAK
-
     words, bigrams = [], []
-    for segment in _BREAK.split(text.lower()):  # a bigram never spans punctuation: no "models plms"
+    for segment in PHRASE_BREAK.split(text.lower()):  # a bigram never spans punctuation: no "models plms"
         tokens = re.findall(r"[a-z][a-z0-9-]+", segment)
         ok = [w not in LABEL_STOPWORDS and len(w) > 2 for w in tokens]
         words += [w for w, good in zip(tokens, ok) if good]

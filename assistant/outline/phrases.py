@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import re
 
-from ..text import LABEL_STOPWORDS, STOPWORDS, prefix_stem
+from ..text import LABEL_STOPWORDS, PHRASE_BREAK, STOPWORDS, prefix_stem
 
 __all__ = ["candidate_phrases", "phrase_labels"]
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
-# Where a phrase stops: sentence and clause punctuation, brackets, quotes, slashes.
-_BREAK = re.compile(r"[.,;:!?()\[\]{}\"/]|--|\s-\s")
 # Words that end a phrase badly or name nothing in a label of this field.
 _WEAK = {
     "approach", "approaches", "method", "methods", "based", "using", "via", "new", "novel", "results",
@@ -44,7 +42,7 @@ def candidate_phrases(text: str, avoid: set[str]) -> set[str]:
     out = set()
     # A phrase never spans punctuation: "language models (PLMs)" gives no "models plms", nor
     # "... reasoning. Fine-tuning ..." a "reasoning fine-tuning".
-    for segment in _BREAK.split(text):
+    for segment in PHRASE_BREAK.split(text):
         tokens = [w.lower() for w in _WORD.findall(segment)]
         # Field words ("task", "data", "model") may be part of a phrase ("task vectors"), function words may not.
         good = [w not in STOPWORDS and len(w) > 2 and _root(w) not in avoid_roots for w in tokens]
