@@ -209,7 +209,7 @@ class OutlineNode(BaseModel):
     papers: list[str] = Field(default_factory=list)
     children: list[OutlineNode] = Field(default_factory=list)
     draft: str | None = Field(None, description="A short cited paragraph (with --draft).")
-    label_source: Literal["topic", "llm", "keyphrase", "terms", "other"] = "terms"
+    label_source: Literal["topic", "facet", "llm", "keyphrase", "terms", "other"] = "terms"
 
     def tree_dict(self) -> dict:
         """The JSON tree: {label, description, papers, children} (+ draft when present)."""

@@ -412,6 +412,12 @@ class OutlineSettings(BaseModel):
     multi_margin: float = Field(
         0.02, ge=0, le=1, description="A study joins a second category that fits within this margin."
     )
+    categories: Literal["facets", "clusters"] = Field(
+        "facets",
+        description="How categories are cut: 'facets' = phrases of the field that several studies use, each "
+        "category the studies that use its phrase (Ward clusters where no two phrases qualify); 'clusters' = "
+        "Ward clustering of the studies' embeddings, labelled afterwards.",
+    )
     keyphrase_labels: bool = Field(
         True,
         description="Name categories by keyphrases of their studies (KeyBERT's method on the bundled embedder); "

@@ -178,7 +178,7 @@ def test_llm_labels_are_checked_and_bad_ones_fall_back_to_terms(real_assistant):
     outline = OutlineBuilder(settings, a.index, lambda: copied, lambda: a.judge).build("preference optimization")
     assert copied.calls >= 2
     assert outline.checks["labels_llm_rejected"] == copied.calls and not outline.checks.get("labels_llm")
-    assert all(n.label_source in ("topic", "keyphrase", "terms", "other") for n in outline.walk())
+    assert all(n.label_source in ("topic", "facet", "keyphrase", "terms", "other") for n in outline.walk())
     plausible = TitleWordLLM()
     used_anywhere = 0
     # Whether a title's first words name a whole category depends on how the studies cluster: over

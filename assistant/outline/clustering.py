@@ -31,6 +31,9 @@ def split(
         node.papers = [studies[i].paper_id for i in members]
         return
     k = max(2, min(6 if level == 1 else 4, round(math.sqrt(n / 2)) + (1 if level == 1 else 0)))
+    avoid = {w for label in (node.label, *taken) for w in re.findall(r"[a-z][a-z0-9-]+", label.lower())}
+    if cfg.categories == "facets" and _facet_split(run, node, members, studies, vectors, k, avoid, level, depth, taken):
+        return
     groups = _balanced_clusters(vectors[members], k)
     groups = [[members[i] for i in g] for g in groups if g]
     if len(groups) < 2:
@@ -38,7 +41,6 @@ def split(
         return
     # Titles twice: they name what a study is about better than its finding sentence.
     texts = [[f"{studies[i].title} {studies[i].title} {studies[i].claim}" for i in g] for g in groups]
-    avoid = {w for label in (node.label, *taken) for w in re.findall(r"[a-z][a-z0-9-]+", label.lower())}
     taken_all = {node.label.lower(), run.topic.lower()} | {s.lower() for s in taken}
     centrals = [central(g, vectors) for g in groups]
     fallbacks = [f"{short_title(studies[i].title)} and related" for i in centrals]
@@ -58,6 +60,77 @@ def split(
         child = OutlineNode(label=label, label_source=source)
         node.children.append(child)
         split(run, child, group, studies, vectors, level + 1, depth, taken | {label.lower()})
+
+
+def _facet_split(
+    run: OutlineRun,
+    node: OutlineNode,
+    members: list[int],
+    studies: list[OutlineStudy],
+    vectors,
+    k: int,
+    avoid: set[str],
+    level: int,
+    depth: int,
+    taken: set[str],
+) -> bool:
+    """Cut ``members`` into phrase-first categories (see facets.py); False, touching nothing,
+    when fewer than two phrases qualify (the caller clusters instead).
+
+    A study goes to the category whose phrase it uses (of several, the one whose studies it is
+    closest to); a study that uses none goes to the closest category here and is placed for good
+    (or sent to Other) by ``tree.assign``."""
+    import numpy as np
+
+    from .facets import choose_facets, phrase_background
+
+    abstracts = {p.id: p.abstract for p in run.index.papers([studies[i].paper_id for i in members])}
+    texts = [f"{studies[i].title}. {abstracts.get(studies[i].paper_id, studies[i].claim)}" for i in members]
+    titles = [studies[i].title for i in members]
+    avoid = avoid | set(re.findall(r"[a-z][a-z0-9-]+", run.topic.lower()))
+    facets = choose_facets(
+        texts,
+        titles,
+        k,
+        phrase_background(run.index),
+        avoid,
+        embed=run.index.embedder.embed_documents,
+        vectors=vectors[members],
+        parent=node.label,
+    )
+    facets = [f for f in facets if f.label.lower() not in taken]
+    if len(facets) < 2:
+        run.checks["facets_too_few"] += 1
+        return False
+    cents = []
+    for f in facets:
+        c = vectors[[members[j] for j in f.members]].mean(axis=0)
+        cents.append(c / (np.linalg.norm(c) or 1.0))
+    cents = np.asarray(cents)
+    groups: list[list[int]] = [[] for _ in facets]
+    for j, i in enumerate(members):
+        sims = cents @ vectors[i]
+        using = [g for g, f in enumerate(facets) if j in f.members]
+        best = max(using, key=lambda g: sims[g]) if using else int(np.argmax(sims))
+        groups[best].append(i)
+    labels = []
+    for f, group in zip(facets, groups):
+        written = any(ch.isupper() for word in re.split(r"[\s-]+", f.label) for ch in word[1:])
+        texts = [f"{studies[i].title} {studies[i].claim}" for i in group]
+        labels.append(f.label[:1].upper() + f.label[1:] if written else cased(f.label.lower(), texts))
+    sources = ["facet"] * len(labels)
+    if run.llm_labels:  # an LLM may name a category better, behind the same checks as ever
+        taken_all = {node.label.lower(), run.topic.lower()} | {s.lower() for s in taken}
+        proposed = llm_labels(run, groups, studies, vectors, labels, taken_all, avoid)
+        sources = ["llm" if a != b else s for a, b, s in zip(proposed, labels, sources)]
+        labels = proposed
+    for f, group, label, source in zip(facets, groups, labels, sources):
+        child = OutlineNode(label=label, label_source=source)
+        run.facet_members[id(child)] = {studies[members[j]].paper_id for j in f.members}
+        run.checks["labels_facet"] += source == "facet"
+        node.children.append(child)
+        split(run, child, group, studies, vectors, level + 1, depth, taken | {label.lower()})
+    return True
 
 
 def _keyphrase_labels(

@@ -34,6 +34,8 @@ class OutlineRun:
     # Stems in over a quarter of the corpus: a label made only of them names nothing.
     common: set[str] = field(default_factory=set)
     checks: Counter = field(default_factory=Counter)
+    # Phrase-first categories (see facets.py): id of the category node -> the studies that use its phrase.
+    facet_members: dict[int, set[str]] = field(default_factory=dict)
     # LLM labelling time, taken out of the hierarchy's time and reported on its own.
     label_seconds: float = 0.0
 

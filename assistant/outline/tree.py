@@ -33,11 +33,17 @@ def assign(run: OutlineRun, root: OutlineNode, studies: list[OutlineStudy], vect
             c = sums[j] - vectors[i] if i in members[j] else sums[j]
             n = sizes[j] - 1 if i in members[j] else sizes[j]
             sims[i, j] = float(vectors[i] @ c / (np.linalg.norm(c) or 1.0)) if n > 0 else 0.0
+    uses = _facet_uses(run, root, leaves)
     placed: dict[int, list[int]] = {}
     for i in range(len(studies)):
         order = np.argsort(-sims[i])
+        # A study that uses a category's phrase goes to one of those categories: the phrase is the
+        # evidence that it is about it (the deepest facets it uses; none: every leaf).
+        using = uses(studies[i].paper_id)
+        if using:
+            order = np.asarray([j for j in order if j in using])
         best = int(order[0])
-        if sims[i, best] < cfg.min_assignment:
+        if sims[i, best] < cfg.min_assignment and not using:
             continue
         chosen = [best]
         if len(order) > 1:
@@ -70,6 +76,33 @@ def assign(run: OutlineRun, root: OutlineNode, studies: list[OutlineStudy], vect
                 label="Other", description="Studies that fit no category well.", papers=other, label_source="other"
             )
         )
+
+
+def _facet_uses(run: OutlineRun, root: OutlineNode, leaves: list[OutlineNode]):
+    """``uses(paper_id)``: the leaves (indices into ``leaves``) whose own phrase the study uses,
+    else those under a phrase-first category whose phrase it uses, else an empty set."""
+    if not run.facet_members:
+        return lambda pid: set()
+    under: dict[int, set[int]] = {}  # id of a category -> leaves at or below it
+
+    def walk(node: OutlineNode) -> set[int]:
+        if not node.children:
+            found = {j for j, leaf in enumerate(leaves) if leaf is node}
+        else:
+            found = set().union(*(walk(c) for c in node.children))
+        under[id(node)] = found
+        return found
+
+    walk(root)
+    own = {j: run.facet_members.get(id(leaf), set()) for j, leaf in enumerate(leaves)}
+
+    def uses(pid: str) -> set[int]:
+        direct = {j for j, members in own.items() if pid in members}
+        if direct:
+            return direct
+        return set().union(*(under.get(node, set()) for node, members in run.facet_members.items() if pid in members))
+
+    return uses
 
 
 def _dissolve_singletons(run: OutlineRun, leaves, located, studies: list[OutlineStudy]) -> list[str]:
@@ -204,7 +237,7 @@ def recount(node: OutlineNode) -> set[str]:
     under = set(node.papers)
     for c in node.children:
         under |= recount(c)
-    if node.label_source in ("llm", "keyphrase", "terms"):
+    if node.label_source in ("facet", "llm", "keyphrase", "terms"):
         noun = "study" if len(under) == 1 else "studies"
         label = node.label
         # "Task vectors" reads "task vectors" mid-sentence; "LLM pretraining" stays as it is.

@@ -1,0 +1,90 @@
+"""Phrase-first categories (assistant/outline/facets.py): the noun-phrase check, the choice of
+facets on hand-made pools, and placement by phrase."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from assistant.outline.facets import _acronym, _truncated, choose_facets, facet_keys, is_noun_phrase
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    ["Task arithmetic", "Low-rank adaptation", "Prefix tuning", "Model merging", "Reward models", "DPO",
+     "Chain-of-thought", "Diffusion models", "Human values", "Weight averaging"],
+)  # fmt: skip
+def test_noun_phrases_of_the_field_pass(phrase):
+    assert is_noun_phrase(phrase.split())
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    ["Selected", "Regarding", "Robustly", "Diverse array", "More sensitive", "Involves instruction",
+     "Tasks described", "Practitioners seeking", "Large pre-trained", "Whether instruction-tuned",
+     "Accessible", "Detrimental", "Survey aims", "Note"],
+)  # fmt: skip
+def test_fragments_verbs_and_adjectives_fail(phrase):
+    assert not is_noun_phrase(phrase.split())
+
+
+def test_facet_keys_merge_inflections_and_skip_the_topic():
+    keys = facet_keys("Task vectors (TVs) edit models. A task vector is added.", {"edit"})
+    assert keys["task vector"] == "Task vectors"  # one key for both, first written form kept
+    assert not any("edit" in k for k in keys)
+    assert "vectors tvs" not in " ".join(keys)  # never across punctuation
+
+
+def test_a_phrase_usually_followed_by_a_noun_is_truncated():
+    assert _truncated(Counter({"models": 5, "": 1}))
+    assert not _truncated(Counter({"": 3, "has": 1, "models": 1}))
+
+
+def test_an_acronym_of_the_parent_is_no_subcategory():
+    assert _acronym(["CoT"], "Chain-of-thought")
+    assert _acronym(["PEFTs"], "parameter efficient fine tuning")
+    assert not _acronym(["DPO"], "Chain-of-thought")
+    assert not _acronym(["CoT", "prompts"], "Chain-of-thought")
+
+
+def _pool():
+    texts = [
+        "Task arithmetic adds task vectors. We study task arithmetic in the tangent space.",
+        "Model breadcrumbs: sparse masks for task arithmetic across many tasks.",
+        "Editing with task arithmetic and negation of task vectors.",
+        "Checkpoint averaging improves cross-lingual transfer. Weight averaging of checkpoints helps.",
+        "Weight averaging of fine-tuned checkpoints gives robust models.",
+        "Logit fusion of small experts guides a large model.",
+    ]
+    titles = ["Task arithmetic in the tangent space", "Model breadcrumbs", "Editing models with task arithmetic",
+              "Free lunch: checkpoint averaging", "Model soups", "Dynamic logit fusion"]  # fmt: skip
+    # The corpus: the pool plus 200 abstracts that use none of these phrases.
+    df = Counter()
+    for t in texts:
+        df.update(set(facet_keys(t)))
+    return texts, titles, (df, 206)
+
+
+def test_facets_cover_the_pool_with_distinct_phrases():
+    texts, titles, background = _pool()
+    facets = choose_facets(texts, titles, 4, background, avoid={"merging"})
+    labels = [f.label.lower() for f in facets]
+    assert labels[0] == "task arithmetic" and facets[0].members == {0, 1, 2}
+    assert "weight averaging" in labels
+    assert all(len(f.members) >= 2 for f in facets)
+    # no facet repeats another's studies: "task vectors" (studies 0 and 2) is a synonym here
+    assert "task vectors" not in labels
+
+
+def test_a_phrase_most_studies_use_is_the_topic_not_a_category():
+    texts = [f"Model merging of experts, study {i}. It uses topic words." for i in range(5)]
+    texts += ["Task arithmetic merges.", "Task arithmetic again."]
+    background = (Counter({k: 3 for t in texts for k in facet_keys(t)}), 240)
+    facets = choose_facets(texts, ["t"] * len(texts), 4, background)
+    assert "model merging" not in [f.label.lower() for f in facets]
+
+
+def test_too_few_phrases_give_no_facets():
+    texts = ["Alpha beta gamma.", "Delta epsilon."]
+    assert choose_facets(texts, ["a", "b"], 3, (Counter(), 240)) == []
