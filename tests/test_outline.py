@@ -507,3 +507,27 @@ def test_labels_keep_the_capitals_their_studies_write():
     assert cased("Planning / llm-based", texts) == "Planning / LLM-based"
     assert cased("Fine-tuning", texts) == "Fine-tuning"  # a title's capitals are not the word's
     assert cased("task arithmetic", ["Task arithmetic"]) == "Task arithmetic"
+
+
+def test_a_related_label_follows_its_study():
+    import numpy as np
+
+    from assistant.models import OutlineNode, OutlineStudy
+    from assistant.outline.tree import rename_stale_related
+
+    studies = [
+        OutlineStudy(
+            paper_id="a", title="Effectiveness of Data Augmentation for Parameter Efficient Tuning", claim="c"
+        ),
+        OutlineStudy(paper_id="b", title="Parameter-Efficient Fine-Tuning for Foundation Models", claim="c"),
+        OutlineStudy(paper_id="c", title="LoRA: Low-Rank Adaptation", claim="c"),
+    ]
+    vectors = np.eye(3, dtype=np.float32)
+    stale = OutlineNode(label="Effectiveness of Data Augmentation and related", papers=["b"], label_source="terms")
+    fine = OutlineNode(label="LoRA and related", papers=["c", "a"], label_source="terms")
+    facet = OutlineNode(label="Foundation models", papers=["b"], label_source="facet")
+    root = OutlineNode(label="peft", children=[stale, fine, facet], label_source="topic")
+    rename_stale_related(root, studies, vectors)
+    assert stale.label == "Parameter-Efficient Fine-Tuning for Foundation Models and related"
+    assert fine.label == "LoRA and related"  # its study is still there
+    assert facet.label == "Foundation models"

@@ -134,6 +134,7 @@ class OutlineBuilder:
                 tree.check_assignments(run, root, studies)
         with_antecedents(papers, studies)
         tree.prune(root)
+        tree.rename_stale_related(root, studies, vectors)
         tree.settle_paths(root, studies)
         tree.recount(root)
         outline = Outline(topic=topic, tree=root, studies=studies, mode="extractive" if not run.use_llm else mode)

@@ -11,7 +11,17 @@ from .clustering import central, short_title
 from .labels import cased, distinctive_labels, llm_labels
 from .run import OutlineRun
 
-__all__ = ["assign", "check_assignments", "draft", "leaf_paths", "prune", "recount", "references", "settle_paths"]
+__all__ = [
+    "assign",
+    "check_assignments",
+    "draft",
+    "leaf_paths",
+    "prune",
+    "recount",
+    "references",
+    "rename_stale_related",
+    "settle_paths",
+]
 
 
 def assign(run: OutlineRun, root: OutlineNode, studies: list[OutlineStudy], vectors) -> None:
@@ -282,6 +292,32 @@ def settle_paths(root: OutlineNode, studies: list[OutlineStudy]) -> None:
                 rest.append(a)
         for a, p in zip(rest, paths):
             a.path, a.label = p, p[-1]
+
+
+def rename_stale_related(root: OutlineNode, studies: list[OutlineStudy], vectors) -> None:
+    """A "<study> and related" label names the category's central study when it was cut; when
+    assignment placed that study elsewhere, the category is named after its central study now
+    ("Effectiveness of Data Augmentation and related" held only the PEFT survey)."""
+    index = {s.paper_id: i for i, s in enumerate(studies)}
+    suffix = " and related"
+
+    def under(node: OutlineNode) -> set[str]:
+        return set(node.papers).union(*(under(c) for c in node.children))
+
+    def walk(node: OutlineNode) -> None:
+        for child in node.children:
+            walk(child)
+            if child.label_source != "terms" or not child.label.endswith(suffix):
+                continue
+            members = sorted(index[p] for p in under(child) if p in index)
+            named = child.label[: -len(suffix)]
+            if not members or any(short_title(studies[i].title) == named for i in members):
+                continue
+            label = f"{short_title(studies[central(members, vectors)].title)}{suffix}"
+            if label.lower() not in {c.label.lower() for c in node.children}:
+                child.label = label
+
+    walk(root)
 
 
 def prune(node: OutlineNode) -> None:
