@@ -88,3 +88,35 @@ def test_a_phrase_most_studies_use_is_the_topic_not_a_category():
 def test_too_few_phrases_give_no_facets():
     texts = ["Alpha beta gamma.", "Delta epsilon."]
     assert choose_facets(texts, ["a", "b"], 3, (Counter(), 240)) == []
+
+
+def _placed(with_facets: bool):
+    import numpy as np
+
+    from assistant.models import OutlineNode, OutlineStudy
+    from assistant.outline.run import OutlineRun
+    from assistant.outline.tree import assign
+    from assistant.settings import Settings
+
+    def unit(*xs):
+        v = np.asarray(xs, dtype=np.float32)
+        return v / np.linalg.norm(v)
+
+    ids = ["a1", "a2", "b1", "b2", "x"]
+    studies = [OutlineStudy(paper_id=p, title=p, claim=p) for p in ids]
+    # x fits A at about 0.4: enough for a cluster, not for a phrase it does not use
+    vectors = np.stack([unit(1, 0, 0), unit(1, 0.05, 0), unit(0, 1, 0), unit(0, 1, 0.05), unit(0.4, 0, 0.92)])
+    a = OutlineNode(label="Task arithmetic", papers=["a1", "a2", "x"], label_source="facet")
+    b = OutlineNode(label="Weight averaging", papers=["b1", "b2"], label_source="facet")
+    root = OutlineNode(label="merging", children=[a, b], label_source="topic")
+    run = OutlineRun(settings=Settings(), index=None, topic="merging")
+    if with_facets:
+        run.facet_members = {id(a): {"a1", "a2"}, id(b): {"b1", "b2"}}
+    assign(run, root, studies, vectors)
+    return {c.label: c.papers for c in root.children}
+
+
+def test_a_study_without_the_phrase_needs_a_good_fit():
+    assert _placed(with_facets=False)["Task arithmetic"] == ["a1", "a2", "x"]
+    placed = _placed(with_facets=True)
+    assert placed["Task arithmetic"] == ["a1", "a2"] and placed["Other"] == ["x"]
