@@ -32,7 +32,17 @@ from dataclasses import dataclass, field
 
 from .text import NOT_A_FINDING, looks_like_instruction, split_sentences
 
-__all__ = ["Candidate", "addressing", "candidates", "group", "is_comparative", "needs_antecedent", "role", "select"]
+__all__ = [
+    "Candidate",
+    "addressing",
+    "candidates",
+    "group",
+    "is_comparative",
+    "needs_antecedent",
+    "role",
+    "roles",
+    "select",
+]
 
 _ANAPHOR = re.compile(
     r"^(?:this|these|those|such|it|its|they|their|them|both|the (?:proposed|resulting|above|latter|former)\b"
@@ -157,12 +167,18 @@ def role(sentence: str, index: int | None = None, after_own: bool = False) -> st
     return "background"
 
 
+def roles(sentences: Sequence[str]) -> list[str]:
+    """The role of each sentence of one abstract, in order (see ``role``)."""
+    own = next((i for i, x in enumerate(sentences) if _OWN_WORK.search(x)), len(sentences))
+    return [role(x.strip(), i, after_own=i > own) for i, x in enumerate(sentences)]
+
+
 def candidates(papers: Sequence[tuple[str, str]], min_words: int = 5) -> list[Candidate]:
     """Quotable statements of each (paper id, abstract)."""
     out: list[Candidate] = []
     for pid, abstract in papers:
         sentences = split_sentences(abstract)
-        own = next((i for i, x in enumerate(sentences) if _OWN_WORK.search(x)), len(sentences))
+        sentence_roles = roles(sentences)
         for i, sentence in enumerate(sentences):
             s = sentence.strip()
             if len(s.split()) < min_words or s.endswith("?") or looks_like_instruction(s) or NOT_A_FINDING.search(s):
@@ -175,7 +191,7 @@ def candidates(papers: Sequence[tuple[str, str]], min_words: int = 5) -> list[Ca
                 if previous.endswith("?") or looks_like_instruction(previous) or needs_antecedent(previous):
                     continue
                 text = f"{previous} {s}"
-            out.append(Candidate(pid, i, text, s, role(s, i, after_own=i > own)))
+            out.append(Candidate(pid, i, text, s, sentence_roles[i]))
     return out
 
 

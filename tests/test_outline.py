@@ -531,3 +531,26 @@ def test_a_related_label_follows_its_study():
     assert stale.label == "Parameter-Efficient Fine-Tuning for Foundation Models and related"
     assert fine.label == "LoRA and related"  # its study is still there
     assert facet.label == "Foundation models"
+
+
+def test_the_claim_is_a_finding_and_the_grouping_sentence_what_the_study_is_about():
+    import numpy as np
+
+    from assistant.models import Paper
+    from assistant.outline.claims import extract_claims
+
+    background = "Instruction tuning is a pivotal technique for aligning large language models with human intentions."
+    finding = "We find that instruction tuning improves zero-shot accuracy on held-out tasks by 9 points."
+    paper = Paper(id="p", title="Instruction tuning at scale", abstract=f"{background} {finding}")
+
+    class Embedder:
+        def embed_documents(self, texts):
+            # the title, then the background sentence (closest to it), then the finding
+            near = {paper.title: [1.0, 0.0], background: [1.0, 0.0], finding: [0.6, 0.8]}
+            return np.asarray([near[t] for t in texts], dtype=np.float32)
+
+    class Index:
+        embedder = Embedder()
+
+    claims, about = extract_claims(Index(), [paper])
+    assert claims == [finding] and about == [background]

@@ -99,7 +99,7 @@ class OutlineBuilder:
         with _timed(timings, "background"):
             run.background, run.common = background(self.index)
         with _timed(timings, "claims"):
-            claims = extract_claims(self.index, papers)
+            claims, about = extract_claims(self.index, papers)
             studies = [
                 OutlineStudy(paper_id=p.id, title=p.title, claim=c, relevance=round(r, 4))
                 for (p, r), c in zip(found, claims)
@@ -108,7 +108,7 @@ class OutlineBuilder:
             with _timed(timings, "claim_rewrites"):
                 rewrite_claims(run, papers, studies)
         with _timed(timings, "hierarchy"):
-            vectors = self.index.embedder.embed_documents([f"{s.title}. {s.claim}" for s in studies])
+            vectors = self.index.embedder.embed_documents([f"{s.title}. {a}" for s, a in zip(studies, about)])
             vectors = np.asarray(vectors, dtype=np.float32)
             root = OutlineNode(
                 label=topic,
