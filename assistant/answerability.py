@@ -163,3 +163,32 @@ def unmentioned(question: str, stats: TermStats, min_length: int = 4) -> list[st
         spelled.setdefault(stem(w), w)
     words = [spelled[t] for t in query_terms(question) if stats.df.get(t, 0) == 0]
     return [w for w in words if len(w) >= min_length and w.isalpha()]
+
+
+def absent(question: str, stats: TermStats) -> tuple[float, list[str]]:
+    """The share of ``question``'s content-term weight (idf, as ``coverage``) carried by terms that no
+    paper of the corpus uses and that name a thing (a noun or a word the part-of-speech lexicon does
+    not know, not "quickly" or "stretched"), and those terms as the question spells them, heaviest first: "How
+    well do fine-tuned language models translate ancient Latin inscriptions?" 0.82 ("ancient",
+    "latin", "inscriptions")."""
+    terms = query_terms(question)
+    if not terms:
+        return 0.0, []
+    spelled: dict[str, str] = {}
+    for w in _words(question):
+        spelled.setdefault(stem(w), w)
+    weight = {t: stats.idf(t) for t in terms}
+    missing = sorted(
+        (t for t in terms if stats.df.get(t, 0) == 0 and _names_a_thing(spelled.get(t, t))), key=lambda t: -weight[t]
+    )
+    share = sum(weight[t] for t in missing) / (sum(weight.values()) or 1.0)
+    return round(share, 4), [spelled.get(t, t) for t in missing]
+
+
+def _names_a_thing(word: str) -> bool:
+    """A word that can be a noun, or that the part-of-speech lexicon does not know (a name, a
+    coinage): what a question is about. "quickly", "stretched", "erode" only say how."""
+    from lemminflect import getAllLemmas
+
+    pos = set(getAllLemmas(word.lower()))
+    return not pos or "NOUN" in pos or "PROPN" in pos

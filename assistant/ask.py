@@ -411,6 +411,17 @@ class AskPipeline:
             answer.reason = f"no retrieved paper mentions {', '.join(unknown)}"
             answer.closest = hits[:5]
             return self._finish(answer, timings, started)
+        if cfg.max_absent < 1:
+            from .answerability import absent
+
+            share, words = absent(question, self._term_stats())
+            if share >= cfg.max_absent:
+                answer.reason = (
+                    f"no indexed paper mentions {', '.join(words[:4])}: {share:.0%} of the question's content-term "
+                    f"weight (ask.max_absent {cfg.max_absent})"
+                )
+                answer.closest = hits[:5]
+                return self._finish(answer, timings, started)
         t = time.perf_counter()
         on_point = self._on_point(question, sources)
         timings["relevance"] = time.perf_counter() - t

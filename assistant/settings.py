@@ -248,6 +248,15 @@ class AskSettings(BaseModel):
         "0.53 or more, and it refuses 8 of the 21 near-domain unanswerable tuning questions (evals/ask_*_unanswerable) "
         "answered without it; 0.5 refused answerable questions of the frozen test half in an earlier round.",
     )
+    max_absent: float = Field(
+        0.23,
+        ge=0,
+        le=1,
+        description="Refuse when words that no paper of the corpus uses carry at least this share of the question's "
+        "content-term weight (idf-weighted, as ask.min_coverage; 1 = off): 'handwriting recognition', 'stock "
+        "prices', 'ancient Latin inscriptions'. On the tuning questions the answerable ones reach at most 0.21 "
+        "('stretched', 'erode', 'phone'), the unanswerable ones that have such words 0.25 or more: 0.23 is between.",
+    )
     paper_coverage: float = Field(
         0.3,
         ge=0,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.answerability import coverage, query_terms, stem, term_stats, unmentioned
+from assistant.answerability import absent, coverage, query_terms, stem, term_stats, unmentioned
 from assistant.models import Paper
 
 
@@ -50,3 +50,12 @@ def test_unmentioned_words_are_the_questions_content_words_no_paper_uses():
     # framing words ("what", "use"), short words and numbers never count; stems match ("fine-tuning")
     assert unmentioned(q, stats) == ["energy", "smartphones"]
     assert unmentioned("how are speech models fine-tuned?", stats) == []
+
+
+def test_the_weight_of_words_no_paper_uses():
+    stats = _stats("fine-tuned language models translate text", "models of handwriting", "language models")
+    share, words = absent("How well do fine-tuned language models translate ancient Latin inscriptions?", stats)
+    assert words == ["ancient", "latin", "inscriptions"] or set(words) == {"ancient", "latin", "inscriptions"}
+    assert 0.5 < share < 1
+    assert absent("How do fine-tuned language models translate?", stats) == (0.0, [])
+    assert absent("What is it?", stats) == (0.0, [])

@@ -390,7 +390,9 @@ def test_hub_scores_are_cached_per_relevance_model(settings_factory):
     old = SimpleNamespace(kind="relevance-model", identity="aaaa")
     new = SimpleNamespace(kind="relevance-model", identity="bbbb")
     assert _generic_path(settings, old) != _generic_path(settings, new)
-    assert _generic_path(settings, old) == _generic_path(settings, SimpleNamespace(kind="relevance-model", identity="aaaa"))
+    assert _generic_path(settings, old) == _generic_path(
+        settings, SimpleNamespace(kind="relevance-model", identity="aaaa")
+    )
 
 
 # -- answerability by content terms, breadth --------------------------------------------------
@@ -411,20 +413,21 @@ MORE_PAPERS = [
 def test_question_whose_content_terms_the_passing_papers_do_not_use_is_refused(make_assistant):
     # The merging sentence clears every bar, but the question is about speech recognizers on phones.
     rel = FixedRelevance({"sparse masks": 0.9})
-    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "min_coverage": 0.5})
+    # (max_absent 1: the words no paper uses have their own test below)
+    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "min_coverage": 0.5, "max_absent": 1})
     answer = a.ask("how are fine-tuned speech recognizers merged on mobile phones?", mode="extractive")
     assert answer.refused and answer.answer == NOT_COVERED
     assert "do not mention" in answer.reason and "phones" in answer.reason and answer.addressing == []
     covered = a.ask("how are fine-tuned models merged with sparse masks?", mode="extractive")
     assert not covered.refused  # the same sentence answers a question whose terms its paper uses
-    off = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "min_coverage": 0})
+    off = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "min_coverage": 0, "max_absent": 1})
     assert not off.ask("how are fine-tuned speech recognizers merged on mobile phones?", mode="extractive").refused
 
 
 def test_a_partly_covered_answer_names_the_words_no_paper_uses(make_assistant):
     # "sparse masks" is covered; the rest is in no abstract of the index: the lead line says so.
     rel = FixedRelevance({"sparse masks": 0.9})
-    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "min_coverage": 0.1})
+    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "min_coverage": 0.1, "max_absent": 1})
     answer = a.ask("do sparse masks drain smartphone batteries?", mode="extractive")
     assert not answer.refused and answer.unmentioned == ["drain", "smartphone", "batteries"], answer.reason
     assert 'No indexed paper mentions "drain", "smartphone", "batteries"' in answer.answer.split("\n")[0]
@@ -486,9 +489,24 @@ def test_the_coverage_cut_never_refuses_on_its_own(make_assistant):
     # Only filler papers clear the bars: the best of them stays, however little of the question it uses.
     rel = FixedRelevance({"trained on data set": 0.9})
     # (min_coverage 0: the question-level coverage refusal has its own tests above)
-    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5, "paper_coverage": 1.0, "min_coverage": 0})
+    a = make_assistant(
+        MORE_PAPERS,
+        relevance=rel,
+        ask={"min_relevance": 0.5, "paper_coverage": 1.0, "min_coverage": 0, "max_absent": 1},
+    )
     answer = a.ask("how are fine-tuned speech recognizers merged on mobile phones?", mode="extractive")
     assert not answer.refused and answer.statements, answer.reason
+
+
+def test_a_question_mostly_of_words_no_paper_uses_is_refused_before_any_model_runs(make_assistant):
+    rel = FixedRelevance({"sparse masks": 0.9})
+    a = make_assistant(MORE_PAPERS, relevance=rel, ask={"min_relevance": 0.5})
+    answer = a.ask("how are fine-tuned speech recognizers merged on mobile phones?", mode="extractive")
+    assert answer.refused and answer.answer == NOT_COVERED and "relevance" not in answer.timings
+    assert "ask.max_absent" in answer.reason and "speech" in answer.reason and "phones" in answer.reason
+    # A word no paper uses that carries little of the question is no reason to refuse.
+    partly = a.ask("how are fine-tuned models merged with sparse masks quickly?", mode="extractive")
+    assert not partly.refused, partly.reason
 
 
 def test_a_paper_quoted_only_for_its_background_is_quoted_for_its_finding(make_assistant):

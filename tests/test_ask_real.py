@@ -123,7 +123,14 @@ def test_missing_and_corrupt_gguf_are_clear_errors(real_assistant, tmp_path):
 def test_near_domain_questions_the_corpus_does_not_answer(real_assistant):
     # Tuning questions (evals/ask_more_unanswerable.jsonl): fine-tuning is all over the corpus, smartphones are not.
     phones = real_assistant.ask("What is the energy consumption of fine-tuning LLMs on smartphones?", mode="extractive")
-    assert phones.refused and "do not mention" in phones.reason and "smartphones" in phones.reason
+    assert phones.refused and "mention" in phones.reason and "smartphones" in phones.reason
+    # Words no paper uses carry most of what these ask about: refused before any model runs.
+    for question in (
+        "How well do fine-tuned language models translate ancient Latin inscriptions?",
+        "Which data augmentation methods improve fine-tuned models for handwriting recognition?",
+    ):
+        refused = real_assistant.ask(question, mode="extractive")
+        assert refused.refused and "ask.max_absent" in refused.reason, (question, refused.reason)
     # Answered from the fine-tuning half, with the missing half named up front.
     stock = real_assistant.ask("How accurately do instruction-tuned LLMs predict stock prices from financial news?")
     if not stock.refused:
