@@ -131,6 +131,12 @@ def test_near_domain_questions_the_corpus_does_not_answer(real_assistant):
     ):
         refused = real_assistant.ask(question, mode="extractive")
         assert refused.refused and "ask.max_absent" in refused.reason, (question, refused.reason)
+    # One incidental noun no paper uses ("phone", 0.28 of the weight) is no reason to refuse.
+    agents = real_assistant.ask(
+        "How are LLM-based agents trained and evaluated for web navigation, phone or computer control?",
+        mode="extractive",
+    )
+    assert not agents.refused, agents.reason
     # Answered from the fine-tuning half, with the missing half named up front.
     stock = real_assistant.ask("How accurately do instruction-tuned LLMs predict stock prices from financial news?")
     if not stock.refused:
