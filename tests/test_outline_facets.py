@@ -120,3 +120,25 @@ def test_a_study_without_the_phrase_needs_a_good_fit():
     assert _placed(with_facets=False)["Task arithmetic"] == ["a1", "a2", "x"]
     placed = _placed(with_facets=True)
     assert placed["Task arithmetic"] == ["a1", "a2"] and placed["Other"] == ["x"]
+
+
+def test_phrase_counts_are_kept_on_disk_per_generation(make_assistant):
+    import assistant.outline.facets as facets
+    from assistant.models import Paper
+
+    papers = [
+        Paper(id=f"p{i}", title=f"Task arithmetic {i}", abstract="Task vectors are added. Weights.") for i in range(3)
+    ]
+    a = make_assistant(papers)
+    facets._BACKGROUND = None
+    df, n = facets.phrase_background(a.index)
+    assert n == 3 and df["task arithmetic"] == 3
+    folder = a.index.cache_dir("phrases")
+    assert (folder / "phrases.json.gz").is_file()
+    facets._BACKGROUND = None  # a new process: read back, not counted again
+    assert facets.phrase_background(a.index) == (df, n)
+    (folder / "phrases.json.gz").write_bytes(b"not gzip")  # a broken cache is counted again
+    facets._BACKGROUND = None
+    assert facets.phrase_background(a.index) == (df, n)
+    a.index.ingest([Paper(id="q", title="Weight averaging", abstract="Weight averaging of checkpoints.")])
+    assert facets.phrase_background(a.index)[1] == 4  # a new generation is counted anew

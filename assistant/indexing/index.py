@@ -101,6 +101,10 @@ class Index:
                 self.dense(generation)
         return report
 
+    def cache_dir(self, kind: str) -> Path:
+        """The folder of one kind of data derived from the index (kept by generation, see ``cachedir``)."""
+        return self._cache_dir(kind)
+
     def _cache_dir(self, kind: str) -> Path:
         if self.settings.store.backend == "chroma":
             return Path(self.settings.paths.store).expanduser() / kind

@@ -20,6 +20,7 @@ adverb; no word but the first is only a verb ("selected", "aligns", "tend" name 
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter, defaultdict
@@ -30,6 +31,8 @@ from ..text import LABEL_STOPWORDS, PHRASE_BREAK, STOPWORDS
 from .phrases import _WEAK, _root
 
 __all__ = ["Facet", "choose_facets", "facet_keys", "is_noun_phrase", "phrase_background"]
+
+log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 # Words the part-of-speech lexicon calls nouns that never name a category on their own here.
@@ -164,16 +167,67 @@ _BACKGROUND: tuple | None = None
 
 def phrase_background(index) -> tuple[Counter, int]:
     """Corpus document frequency of every facet key (titles + abstracts) and the corpus size,
-    computed once per index generation."""
+    computed once per index generation and kept on disk beside the index's other derived data
+    (counting SciFact's 5,183 abstracts takes 6.6 s; reading the counts back, a fraction of it),
+    so each `review outline` process does not count them again."""
     global _BACKGROUND
-    key = (id(index), index.generation())
+    generation = index.generation()
+    key = (id(index), generation)
     cached = _BACKGROUND
     if cached is None or cached[0] != key:
-        docs = [f"{p.title}. {p.abstract}" for p in index.papers()]
-        df = Counter(k for d in docs for k in facet_keys(d))
-        cached = (key, (df, len(docs)))
+        directory = _cache_dir(index)
+        counted = _load(directory, generation) if directory is not None else None
+        if counted is None:
+            docs = [f"{p.title}. {p.abstract}" for p in index.papers()]
+            counted = (Counter(k for d in docs for k in facet_keys(d)), len(docs))
+            if directory is not None:
+                _save(directory, generation, counted)
+        cached = (key, counted)
         _BACKGROUND = cached
     return cached[1]
+
+
+_FILE = "phrases.json.gz"
+
+
+def _cache_dir(index):
+    try:
+        return index.cache_dir("phrases")
+    except Exception:  # an index without a cache folder (a fake in tests): counted in memory only
+        return None
+
+
+def _load(directory, generation: str) -> tuple[Counter, int] | None:
+    import gzip
+    import json
+
+    from ..indexing.cachedir import read_meta
+
+    meta = read_meta(directory, generation)
+    if meta is None:
+        return None
+    try:
+        with gzip.open(directory / _FILE, "rt", encoding="utf-8") as fh:
+            return Counter(json.load(fh)), int(meta["papers"])
+    except Exception as exc:  # a broken cache is counted again, never fatal
+        log.warning("ignoring the phrase cache in %s: %s", directory, exc)
+        return None
+
+
+def _save(directory, generation: str, counted: tuple[Counter, int]) -> None:
+    import gzip
+    import json
+
+    from ..indexing.cachedir import write_cache_dir
+
+    def write(tmp) -> None:
+        with gzip.open(tmp / _FILE, "wt", encoding="utf-8", compresslevel=1) as fh:
+            json.dump(counted[0], fh)
+
+    try:
+        write_cache_dir(directory, {"generation": generation, "papers": counted[1]}, write)
+    except OSError as exc:  # a read-only store: counted again next time
+        log.warning("cannot cache phrase counts in %s: %s", directory, exc)
 
 
 @dataclass
