@@ -2,20 +2,26 @@
 studies use, and its studies are the ones that use it.
 
 This is the label-first idea of Lingo and suffix-tree clustering (Osiński & Weiss 2005; Zamir &
-Etzioni 1998) on a small pool: every 1-3 word noun phrase of the studies' titles and abstracts
-is a candidate facet; a facet is worth more the more uncovered studies use it (twice in a
-title), the rarer it is in the corpus (idf) and the more of its corpus uses are in this pool
-(concentration: "task arithmetic" is used by 3 abstracts of the corpus, all in a merging pool;
-"diverse array" by 9 anywhere). Facets are chosen greedily, each covering at least two studies
-not yet covered and mostly others than the facets before it, until the split's number of
-categories is reached. A category's label is then the phrase itself, as its studies write it:
-by construction every study placed there by its phrase uses it.
+Etzioni 1998) on a small pool. Every 1-3 word phrase of the studies' titles and abstracts that
+uses no topic or parent word is a candidate facet. Its worth is the product of its idf in the
+corpus, the square root of the share of its corpus uses that are in this pool ("task arithmetic":
+all of them; "diverse array": few), the squared rarity of its rarest non-field word ("diffusion
+models" over "diverse tasks"), and, for the best 40, how much closer it is to the studies that
+use it than to the rest of the pool (KeyBERT's test, on the bundled embedder). Facets are taken
+greedily by worth times the studies they newly cover (a title use counting half again), each
+covering at least two studies not yet covered, none used by more than 60% of the pool (that is the
+topic), none a synonym of one before it (containing it, sharing over half its studies, or its
+acronym: "RAG" beside "Retrieval-augmented generation"), until the split's number of categories.
+A category's label is the phrase as its studies write it: every study placed there by its phrase
+uses it.
 
-A phrase must look like a noun phrase of the field, which is checked with the part-of-speech
-lexicon of ``lemminflect`` (no tagger, no model): the last word can be a noun (or is unknown
-to the lexicon: "LoRA", "DPO", "chain-of-thought"), or is an -ing form after a singular noun
-("instruction tuning", "model merging"; not "practitioners seeking"); no word is only an
-adverb; no word but the first is only a verb ("selected", "aligns", "tend" name nothing).
+A phrase must read as a noun phrase of the field, checked with the part-of-speech lexicon of
+``lemminflect`` (no tagger, no model): the last word can be a noun or is unknown to the lexicon
+("LoRA", "DPO", "chain-of-thought"), or is an -ing form after a singular noun ("instruction
+tuning"; not "practitioners seeking"); no adverb; no verb but a participle ("selected", "aligns",
+"tend" name nothing); not an adjective on its own ("Detrimental", "High-quality"); not the front
+of a longer phrase ("large language" of "large language models"). A single word must be rare and
+written as a term ("DPO", "P-tuning") or be in two of the studies' titles.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..text import LABEL_STOPWORDS, PHRASE_BREAK, STOPWORDS
-from .phrases import _WEAK, _root
+from .phrases import WEAK_WORDS, word_root
 
 __all__ = ["Facet", "choose_facets", "facet_keys", "is_noun_phrase", "phrase_background"]
 
@@ -110,17 +116,18 @@ def _spans(text: str, avoid_roots: set[str]):
         tokens = _WORD.findall(segment)
         low = [t.lower() for t in tokens]
         good = [
-            w not in STOPWORDS and len(w) > 2 and not {_root(w), *map(_root, w.split("-"))} & avoid_roots for w in low
+            w not in STOPWORDS and len(w) > 2 and not {word_root(w), *map(word_root, w.split("-"))} & avoid_roots
+            for w in low
         ]
         for i in range(len(low)):
             for n in (1, 2, 3):
                 span = low[i : i + n]
                 if len(span) < n or not all(good[i : i + n]) or len(set(span)) < n:
                     continue
-                if span[0] in _WEAK or span[-1] in _WEAK or all(w in LABEL_STOPWORDS for w in span):
+                if span[0] in WEAK_WORDS or span[-1] in WEAK_WORDS or all(w in LABEL_STOPWORDS for w in span):
                     continue
                 after = low[i + n] if i + n < len(low) else ""
-                yield " ".join(_root(w) for w in span), " ".join(tokens[i : i + n]), after
+                yield " ".join(word_root(w) for w in span), " ".join(tokens[i : i + n]), after
 
 
 def facet_keys(text: str, avoid_roots: set[str] = frozenset()) -> dict[str, str]:
@@ -262,7 +269,7 @@ def choose_facets(
     import numpy as np
 
     df, size = background
-    avoid_roots = {_root(part) for w in avoid for part in (w, *w.split("-")) if len(part) > 2}
+    avoid_roots = {word_root(part) for w in avoid for part in (w, *w.split("-")) if len(part) > 2}
     n = len(texts)
     docs: dict[str, set[int]] = defaultdict(set)
     in_title: dict[str, set[int]] = defaultdict(set)
@@ -293,7 +300,7 @@ def choose_facets(
         concentration = len(members) / used
         # The rarest word that is not a field word says how technical the phrase is: "diffusion
         # models", "task arithmetic" over "diverse tasks", "pre-trained language models".
-        content = [_root(w.lower()) for w in words if w.lower() not in LABEL_STOPWORDS] or [key]
+        content = [word_root(w.lower()) for w in words if w.lower() not in LABEL_STOPWORDS] or [key]
         rarest = math.log((size + 1) / (min(max(df.get(w, 0), len(members)) for w in content) + 1)) / math.log(size + 1)
         scored[key] = idf * math.sqrt(concentration) * rarest**2 * (1 + 0.15 * (len(words) - 1))
     if embed is not None and vectors is not None and scored:

@@ -13,11 +13,11 @@ import re
 
 from ..text import LABEL_STOPWORDS, PHRASE_BREAK, STOPWORDS, prefix_stem
 
-__all__ = ["candidate_phrases", "phrase_labels"]
+__all__ = ["WEAK_WORDS", "candidate_phrases", "phrase_labels", "word_root"]
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 # Words that end a phrase badly or name nothing in a label of this field.
-_WEAK = {
+WEAK_WORDS = {
     "approach", "approaches", "method", "methods", "based", "using", "via", "new", "novel", "results",
     "performance", "paper", "study", "work", "various", "different", "existing", "recent", "however",
     "propose", "proposed", "show", "shows", "find", "findings", "significantly", "effective", "effectively",
@@ -29,7 +29,7 @@ _WEAK = {
 }  # fmt: skip
 
 
-def _root(word: str) -> str:
+def word_root(word: str) -> str:
     """A word without its inflection: "merging", "merged" and "merge" share "merg"."""
     return re.sub(r"(ing|ed|es|s|e)$", "", word.lower())
 
@@ -38,20 +38,20 @@ def candidate_phrases(text: str, avoid: set[str]) -> set[str]:
     """2-3 adjacent words of ``text`` (lowercase): no function word, no ``avoid`` word (the
     topic's and parents' words), no weak word at either end, and not only field words."""
     text = re.sub(r"https?://\S+|www\.\S+|\S+\.(?:com|org|io|net)\S*", " ", text)  # a URL is no phrase
-    avoid_roots = {_root(w) for w in avoid}
+    avoid_roots = {word_root(w) for w in avoid}
     out = set()
     # A phrase never spans punctuation: "language models (PLMs)" gives no "models plms", nor
     # "... reasoning. Fine-tuning ..." a "reasoning fine-tuning".
     for segment in PHRASE_BREAK.split(text):
         tokens = [w.lower() for w in _WORD.findall(segment)]
         # Field words ("task", "data", "model") may be part of a phrase ("task vectors"), function words may not.
-        good = [w not in STOPWORDS and len(w) > 2 and _root(w) not in avoid_roots for w in tokens]
+        good = [w not in STOPWORDS and len(w) > 2 and word_root(w) not in avoid_roots for w in tokens]
         for i in range(len(tokens)):
             for n in (2, 3):  # a label is a noun phrase of the field, not a single word
                 span = tokens[i : i + n]
                 if len(span) < n or not all(good[i : i + n]):
                     continue
-                if span[0] in _WEAK or span[-1] in _WEAK or len(set(span)) < n:
+                if span[0] in WEAK_WORDS or span[-1] in WEAK_WORDS or len(set(span)) < n:
                     continue
                 if all(w in LABEL_STOPWORDS for w in span):  # "large language", "training data"
                     continue
