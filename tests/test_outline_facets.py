@@ -142,3 +142,25 @@ def test_phrase_counts_are_kept_on_disk_per_generation(make_assistant):
     assert facets.phrase_background(a.index) == (df, n)
     a.index.ingest([Paper(id="q", title="Weight averaging", abstract="Weight averaging of checkpoints.")])
     assert facets.phrase_background(a.index)[1] == 4  # a new generation is counted anew
+
+
+def test_a_phrase_placement_is_judged_on_the_sentence_that_uses_the_phrase():
+    from assistant.models import OutlineNode, OutlineStudy, Paper
+    from assistant.outline.run import OutlineRun
+    from assistant.outline.tree import _phrase_sentences
+    from assistant.settings import Settings
+
+    abstract = "Merging is popular. We study task arithmetic in the tangent space. It works."
+
+    class Index:
+        def papers(self, ids=None):
+            return [Paper(id="a", title="T", abstract=abstract)]
+
+    leaf = OutlineNode(label="Task arithmetic", papers=["a", "b"], label_source="facet")
+    other = OutlineNode(label="Weight averaging", papers=["b"], label_source="facet")
+    run = OutlineRun(settings=Settings(), index=Index(), topic="merging")
+    run.facet_members = {id(leaf): {"a"}, id(other): {"b"}}
+    run.facet_keys = {id(leaf): "task arithmetic", id(other): "weight averag"}
+    studies = [OutlineStudy(paper_id=p, title=p, claim=p) for p in ("a", "b")]
+    found = _phrase_sentences(run, {("Task arithmetic",): leaf, ("Weight averaging",): other}, studies)
+    assert found == {("a", ("Task arithmetic",)): "We study task arithmetic in the tangent space."}

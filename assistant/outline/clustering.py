@@ -127,6 +127,7 @@ def _facet_split(
     for f, group, label, source in zip(facets, groups, labels, sources):
         child = OutlineNode(label=label, label_source=source)
         run.facet_members[id(child)] = {studies[members[j]].paper_id for j in f.members}
+        run.facet_keys[id(child)] = f.key
         run.checks["labels_facet"] += source == "facet"
         node.children.append(child)
         split(run, child, group, studies, vectors, level + 1, depth, taken | {label.lower()})

@@ -36,6 +36,8 @@ class OutlineRun:
     checks: Counter = field(default_factory=Counter)
     # Phrase-first categories (see facets.py): id of the category node -> the studies that use its phrase.
     facet_members: dict[int, set[str]] = field(default_factory=dict)
+    # ... and the phrase's key (facets.facet_keys), to find the sentence where a study uses it.
+    facet_keys: dict[int, str] = field(default_factory=dict)
     # LLM labelling time, taken out of the hierarchy's time and reported on its own.
     label_seconds: float = 0.0
 

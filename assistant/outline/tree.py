@@ -197,9 +197,14 @@ def check_assignments(run: OutlineRun, root: OutlineNode, studies: list[OutlineS
     if not leaves:
         return
     names = list(leaves)
+    uses = _phrase_sentences(run, leaves, studies)
     # A tree that was not split is one leaf, the root, whose path is empty: the topic names it.
+    # A study in a phrase-first category is judged on the sentence where it uses the phrase.
     pairs = [
-        (f"{s.title}. {s.claim}", f"This study is about {_phrase(name[-1] if name else run.topic)}.")
+        (
+            f"{s.title}. {uses.get((s.paper_id, name), s.claim)}",
+            f"This study is about {_phrase(name[-1] if name else run.topic)}.",
+        )
         for s in studies
         for name in names
     ]
@@ -220,6 +225,31 @@ def check_assignments(run: OutlineRun, root: OutlineNode, studies: list[OutlineS
                 continue
             kept.append(a)
         s.assignments = kept
+
+
+def _phrase_sentences(run: OutlineRun, leaves: dict, studies: list[OutlineStudy]) -> dict[tuple[str, tuple], str]:
+    """(study, leaf path) -> the sentence of the study's abstract that uses the phrase of that
+    phrase-first leaf, for the studies that use it."""
+    from ..text import split_sentences
+    from .claims import clean_latex
+    from .facets import facet_keys
+
+    wanted = {
+        (pid, path): run.facet_keys[id(leaf)]
+        for path, leaf in leaves.items()
+        if id(leaf) in run.facet_keys
+        for pid in run.facet_members.get(id(leaf), ())
+    }
+    if not wanted:
+        return {}
+    abstracts = {p.id: p.abstract for p in run.index.papers(sorted({pid for pid, _ in wanted}))}
+    out = {}
+    for (pid, path), key in wanted.items():
+        for sentence in split_sentences(abstracts.get(pid, "")):
+            if key in facet_keys(sentence):
+                out[(pid, path)] = clean_latex(sentence)
+                break
+    return out
 
 
 def draft(run: OutlineRun, outline: Outline, papers: dict[str, Paper]) -> None:
