@@ -32,6 +32,14 @@ def test_distinctive_labels_are_distinct_and_informative():
     assert "adapters" in b.lower() or "low-rank" in b.lower()
     same = distinctive_labels([["x y"], ["x y"]])
     assert same[0].lower() != same[1].lower()
+    # A repeated label names the group after its central study, not "X (2)".
+    named = distinctive_labels(
+        [["fine-tuning data", "fine-tuning data"], ["fine-tuning data", "fine-tuning data"]],
+        taken={"pre-trained language model"},
+        fallbacks=["SSToken and related", "Get more for less and related"],
+    )
+    assert named[0].lower() != named[1].lower() and named[1] == "Get more for less and related"
+    assert not any("(2)" in x for x in named)
 
 
 def test_distinctive_labels_take_no_adverb():

@@ -33,7 +33,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..text import LABEL_STOPWORDS, PHRASE_BREAK, STOPWORDS
+from ..text import LABEL_STOPWORDS, PHRASE_BREAK, STOPWORDS, TITLE_STOPWORDS
 from .phrases import WEAK_WORDS, word_root
 
 __all__ = ["Facet", "choose_facets", "facet_keys", "is_noun_phrase", "phrase_background"]
@@ -81,6 +81,8 @@ def is_noun_phrase(words: list[str]) -> bool:
     low = [w.lower() for w in words]
     head, first = low[-1], low[0]
     if head in _VAGUE_HEADS or head in _NOT_LABEL_WORDS or first in _NOT_LABEL_WORDS or head.endswith("ly"):
+        return False
+    if head in TITLE_STOPWORDS or first in TITLE_STOPWORDS:  # "Step towards", "Within ..."
         return False
     if head.endswith("ed"):  # "Large pre-trained", "Instruction-tuned": a modifier without its noun
         return False

@@ -190,6 +190,10 @@ def distinctive_labels(
                 break
         label = picked_label or (" / ".join(picked) if picked else "miscellaneous")
         label = label[0].upper() + label[1:]
+        if label.lower() in taken and fallbacks and fallbacks[k].lower() not in taken:
+            # A sibling or parent already has this label ("Fine-tuning" twice): the group is named
+            # after its central study instead of "Fine-tuning (2)".
+            label = fallbacks[k][0].upper() + fallbacks[k][1:]
         n = 2
         base = label
         while label.lower() in taken:
