@@ -188,7 +188,7 @@ def absent(question: str, stats: TermStats) -> tuple[float, list[str]]:
 def _names_a_thing(word: str) -> bool:
     """A word that can be a noun, or that the part-of-speech lexicon does not know (a name, a
     coinage): what a question is about. "quickly", "stretched", "erode" only say how."""
-    from lemminflect import getAllLemmas
+    from .text import parts_of_speech
 
-    pos = set(getAllLemmas(word.lower()))
-    return not pos or "NOUN" in pos or "PROPN" in pos
+    pos = parts_of_speech(word)
+    return not pos or "NOUN" in pos

@@ -7,6 +7,7 @@ what a sentence, a content word or a "finding" is.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = [
     "FINDING",
@@ -97,6 +98,15 @@ TITLE_STOPWORDS = frozenset(
 )
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+@lru_cache(maxsize=8192)
+def parts_of_speech(word: str) -> frozenset[str]:
+    """The parts of speech (NOUN, VERB, ADJ, ADV, ...) that the lexicon of ``lemminflect`` allows for
+    ``word``; empty when it does not know the word (a name, a coinage: "LoRA", "DPO")."""
+    from lemminflect import getAllLemmas
+
+    return frozenset(getAllLemmas(word.lower()))
 
 
 def prefix_stem(word: str, length: int = 5) -> str:

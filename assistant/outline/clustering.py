@@ -113,11 +113,8 @@ def _facet_split(
         using = [g for g, f in enumerate(facets) if j in f.members]
         best = max(using, key=lambda g: sims[g]) if using else int(np.argmax(sims))
         groups[best].append(i)
-    labels = []
-    for f, group in zip(facets, groups):
-        written = any(ch.isupper() for word in re.split(r"[\s-]+", f.label) for ch in word[1:])
-        texts = [f"{studies[i].title} {studies[i].claim}" for i in group]
-        labels.append(f.label[:1].upper() + f.label[1:] if written else cased(f.label.lower(), texts))
+    # As the studies write the phrase, capitals inside a word kept ("DPO", "LLMs"), a title's not.
+    labels = [cased(f.label.lower(), [f.label]) for f in facets]
     sources = ["facet"] * len(labels)
     if run.llm_labels:  # an LLM may name a category better, behind the same checks as ever
         taken_all = {node.label.lower(), run.topic.lower()} | {s.lower() for s in taken}

@@ -31,16 +31,15 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 
-from ..text import LABEL_STOPWORDS, PHRASE_BREAK, STOPWORDS, TITLE_STOPWORDS
-from .phrases import WEAK_WORDS, word_root
+from ..text import LABEL_STOPWORDS, STOPWORDS, TITLE_STOPWORDS
+from ..text import parts_of_speech as _pos
+from .phrases import phrase_spans, word_root
 
 __all__ = ["Facet", "choose_facets", "facet_keys", "is_noun_phrase", "phrase_background"]
 
 log = logging.getLogger(__name__)
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 # Words the part-of-speech lexicon calls nouns that never name a category on their own here.
 _VAGUE_HEADS = {
     "way", "ways", "thing", "things", "aspect", "aspects", "range", "variety", "array", "number", "set", "lot",
@@ -52,14 +51,6 @@ _VAGUE_HEADS = {
     "gap", "gaps", "insight", "insights", "question", "questions", "factor", "factors", "scenario", "scenarios",
     "baseline", "baselines", "counterpart", "counterparts", "cost", "costs", "time", "times", "weight",
 }  # fmt: skip
-
-
-@lru_cache(maxsize=8192)
-def _pos(word: str) -> frozenset[str]:
-    """The parts of speech the lexicon allows for ``word`` (empty when it does not know it)."""
-    from lemminflect import getAllLemmas
-
-    return frozenset(getAllLemmas(word.lower()))
 
 
 # Words that open or close no label, whatever the lexicon allows ("More sensitive", "Whether ...").
@@ -113,23 +104,8 @@ def is_noun_phrase(words: list[str]) -> bool:
 
 def _spans(text: str, avoid_roots: set[str]):
     """(key, words as written, the next word or "") of every candidate facet occurrence in ``text``."""
-    text = re.sub(r"https?://\S+|www\.\S+", " ", text)
-    for segment in PHRASE_BREAK.split(text):
-        tokens = _WORD.findall(segment)
-        low = [t.lower() for t in tokens]
-        good = [
-            w not in STOPWORDS and len(w) > 2 and not {word_root(w), *map(word_root, w.split("-"))} & avoid_roots
-            for w in low
-        ]
-        for i in range(len(low)):
-            for n in (1, 2, 3):
-                span = low[i : i + n]
-                if len(span) < n or not all(good[i : i + n]) or len(set(span)) < n:
-                    continue
-                if span[0] in WEAK_WORDS or span[-1] in WEAK_WORDS or all(w in LABEL_STOPWORDS for w in span):
-                    continue
-                after = low[i + n] if i + n < len(low) else ""
-                yield " ".join(word_root(w) for w in span), " ".join(tokens[i : i + n]), after
+    for span, after in phrase_spans(text, avoid_roots, (1, 2, 3)):
+        yield " ".join(word_root(w.lower()) for w in span), " ".join(span), after
 
 
 def facet_keys(text: str, avoid_roots: set[str] = frozenset()) -> dict[str, str]:
@@ -197,12 +173,14 @@ def phrase_background(index) -> tuple[Counter, int]:
 
 
 _FILE = "phrases.json.gz"
+# Bumped whenever facet_keys changes what it yields: a cache of the old keys is counted again.
+_KEYS_VERSION = 2
 
 
 def _cache_dir(index):
     try:
         return index.cache_dir("phrases")
-    except Exception:  # an index without a cache folder (a fake in tests): counted in memory only
+    except AttributeError:  # an index without a cache folder (a fake in tests): counted in memory only
         return None
 
 
@@ -213,7 +191,7 @@ def _load(directory, generation: str) -> tuple[Counter, int] | None:
     from ..indexing.cachedir import read_meta
 
     meta = read_meta(directory, generation)
-    if meta is None:
+    if meta is None or meta.get("keys") != _KEYS_VERSION:
         return None
     try:
         with gzip.open(directory / _FILE, "rt", encoding="utf-8") as fh:
@@ -234,7 +212,7 @@ def _save(directory, generation: str, counted: tuple[Counter, int]) -> None:
             json.dump(counted[0], fh)
 
     try:
-        write_cache_dir(directory, {"generation": generation, "papers": counted[1]}, write)
+        write_cache_dir(directory, {"generation": generation, "papers": counted[1], "keys": _KEYS_VERSION}, write)
     except OSError as exc:  # a read-only store: counted again next time
         log.warning("cannot cache phrase counts in %s: %s", directory, exc)
 

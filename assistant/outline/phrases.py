@@ -13,7 +13,7 @@ import re
 
 from ..text import LABEL_STOPWORDS, PHRASE_BREAK, STOPWORDS, prefix_stem
 
-__all__ = ["WEAK_WORDS", "candidate_phrases", "phrase_labels", "word_root"]
+__all__ = ["WEAK_WORDS", "candidate_phrases", "phrase_labels", "phrase_spans", "word_root"]
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 # Words that end a phrase badly or name nothing in a label of this field.
@@ -34,29 +34,39 @@ def word_root(word: str) -> str:
     return re.sub(r"(ing|ed|es|s|e)$", "", word.lower())
 
 
-def candidate_phrases(text: str, avoid: set[str]) -> set[str]:
-    """2-3 adjacent words of ``text`` (lowercase): no function word, no ``avoid`` word (the
-    topic's and parents' words), no weak word at either end, and not only field words."""
-    text = re.sub(r"https?://\S+|www\.\S+|\S+\.(?:com|org|io|net)\S*", " ", text)  # a URL is no phrase
-    avoid_roots = {word_root(w) for w in avoid}
-    out = set()
-    # A phrase never spans punctuation: "language models (PLMs)" gives no "models plms", nor
-    # "... reasoning. Fine-tuning ..." a "reasoning fine-tuning".
-    for segment in PHRASE_BREAK.split(text):
-        tokens = [w.lower() for w in _WORD.findall(segment)]
+_URL = re.compile(r"https?://\S+|www\.\S+|\S+\.(?:com|org|io|net)\S*")
+
+
+def phrase_spans(text: str, avoid_roots: set[str] = frozenset(), sizes: tuple[int, ...] = (2, 3)):
+    """(the words as written, the next word in lowercase or "") for every run of ``sizes`` adjacent
+    words of ``text`` that may name a category: no function word, no word whose root (or a root of
+    one of its hyphenated parts) is in ``avoid_roots`` (the topic's and parents' words), no weak
+    word at either end, no repeated word, not only field words, never across punctuation
+    ("language models (PLMs)" gives no "models plms") and never from a URL. Shared by keyphrase
+    labels (``candidate_phrases``) and phrase-first categories (``facets``)."""
+    for segment in PHRASE_BREAK.split(_URL.sub(" ", text)):
+        tokens = _WORD.findall(segment)
+        low = [t.lower() for t in tokens]
         # Field words ("task", "data", "model") may be part of a phrase ("task vectors"), function words may not.
-        good = [w not in STOPWORDS and len(w) > 2 and word_root(w) not in avoid_roots for w in tokens]
-        for i in range(len(tokens)):
-            for n in (2, 3):  # a label is a noun phrase of the field, not a single word
-                span = tokens[i : i + n]
-                if len(span) < n or not all(good[i : i + n]):
+        good = [
+            w not in STOPWORDS and len(w) > 2 and not {word_root(w), *map(word_root, w.split("-"))} & avoid_roots
+            for w in low
+        ]
+        for i in range(len(low)):
+            for n in sizes:
+                span = low[i : i + n]
+                if len(span) < n or not all(good[i : i + n]) or len(set(span)) < n:
                     continue
-                if span[0] in WEAK_WORDS or span[-1] in WEAK_WORDS or len(set(span)) < n:
-                    continue
-                if all(w in LABEL_STOPWORDS for w in span):  # "large language", "training data"
-                    continue
-                out.add(" ".join(span))
-    return out
+                if span[0] in WEAK_WORDS or span[-1] in WEAK_WORDS or all(w in LABEL_STOPWORDS for w in span):
+                    continue  # "extensive experiments"; "large language", "training data"
+                yield tokens[i : i + n], (low[i + n] if i + n < len(low) else "")
+
+
+def candidate_phrases(text: str, avoid: set[str]) -> set[str]:
+    """2-3 adjacent words of ``text`` (lowercase) that may name a category (see ``phrase_spans``);
+    a label is a noun phrase of the field, not a single word."""
+    avoid_roots = {word_root(w) for w in avoid}
+    return {" ".join(span).lower() for span, _ in phrase_spans(text, avoid_roots)}
 
 
 def _rarity(phrase: str, background: tuple | None) -> float:
